@@ -1,0 +1,41 @@
+#ifndef PIZZA_CFG_H
+#define PIZZA_CFG_H
+#include <stddef.h>
+
+/* A service's configuration: INI sections of key = value, plus environment
+ * overrides. Section "kafka" (and "kafka.producer", "kafka.consumer") hold
+ * librdkafka properties passed through verbatim. */
+struct cfg; /* opaque */
+
+/** Reads path, then applies the process environment (see cfg_apply_env).
+ * @returns NULL on error (errstr set). Free with cfg_free(). */
+struct cfg *cfg_load(const char *path, char *errstr, size_t sz);
+/** Parses INI text (no environment). @returns NULL on error (errstr set). */
+struct cfg *cfg_parse(const char *text, char *errstr, size_t sz);
+void cfg_free(struct cfg *c); /* NULL-safe */
+
+/** Applies overrides from envp (NULL-terminated "NAME=value" strings):
+ * KAFKA_BOOTSTRAP_SERVERS and KAFKA_<PROPERTY> (underscores become dots,
+ * lower-cased) into [kafka]; HTTP_PORT into [http] port; LOG_LEVEL into [log] level.
+ * @returns 0, or -1 on allocation failure. */
+int cfg_apply_env(struct cfg *c, char *const *envp);
+
+/** Sets or replaces section.key. @returns 0, or -1 on allocation failure. */
+int cfg_set(struct cfg *c, const char *section, const char *key, const char *value);
+/** @returns the value, or NULL when absent. Owned by c. */
+const char *cfg_get(const struct cfg *c, const char *section, const char *key);
+const char *cfg_get_str(const struct cfg *c, const char *section, const char *key, const char *def);
+/** Reads a decimal integer in [min, max]; def when absent.
+ * @returns 0, or -1 with errstr naming the key when malformed or out of range. */
+int cfg_get_long(const struct cfg *c, const char *section, const char *key, long def, long min,
+                 long max, long *out, char *errstr, size_t sz);
+
+/** Calls fn for each key of section in file order; stops at the first non-zero
+ * return and passes it back. @returns 0 when fn accepted every key. */
+int cfg_each(const struct cfg *c, const char *section,
+             int (*fn)(const char *key, const char *value, void *arg), void *arg);
+
+/** @returns 1 when key names a secret (passwords, keys, tokens): never log its value. */
+int cfg_is_secret(const char *key);
+
+#endif

@@ -1,0 +1,171 @@
+#include "consumer.h"
+
+#include "kafka.h"
+#include "log.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct consumer {
+    rd_kafka_t *rk;
+    struct consumer_hooks hooks;
+    atomic_int assigned;
+};
+
+static void consumer_count(struct consumer *c) {
+    rd_kafka_topic_partition_list_t *now = NULL;
+    if (rd_kafka_assignment(c->rk, &now) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        atomic_store(&c->assigned, now->cnt);
+        rd_kafka_topic_partition_list_destroy(now);
+    }
+}
+
+static void consumer_assign(struct consumer *c, rd_kafka_topic_partition_list_t *parts,
+                            int cooperative, int add) {
+    rd_kafka_error_t *error = NULL;
+    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (cooperative)
+        error = add ? rd_kafka_incremental_assign(c->rk, parts)
+                    : rd_kafka_incremental_unassign(c->rk, parts);
+    else
+        err = rd_kafka_assign(c->rk, add ? parts : NULL);
+    if (error) {
+        log_error("%s failed: %s", add ? "assign" : "unassign", rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+    } else if (err) {
+        log_error("%s failed: %s", add ? "assign" : "unassign", rd_kafka_err2str(err));
+    }
+    consumer_count(c);
+}
+
+static void consumer_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                                  rd_kafka_topic_partition_list_t *parts, void *opaque) {
+    struct consumer *c = opaque;
+    int cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        log_int(LOG_INFO, "partitions", parts->cnt, "partitions assigned");
+        consumer_assign(c, parts, cooperative, 1);
+        return;
+    }
+    int lost = rd_kafka_assignment_lost(rk);
+    log_int(LOG_INFO, "partitions", parts->cnt, "partitions %s", lost ? "lost" : "revoked");
+    if (c->hooks.on_revoke) c->hooks.on_revoke(parts, lost, c->hooks.arg);
+    consumer_assign(c, parts, cooperative, 0);
+}
+
+static int consumer_subscribe(struct consumer *c, const char *const *topics, char *errstr,
+                              size_t sz) {
+    size_t n = 0;
+    while (topics[n])
+        n++;
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new((int)n);
+    for (size_t i = 0; i < n; i++)
+        rd_kafka_topic_partition_list_add(list, topics[i], RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t err = rd_kafka_subscribe(c->rk, list);
+    rd_kafka_topic_partition_list_destroy(list);
+    if (err) snprintf(errstr, sz, "subscribe: %s", rd_kafka_err2str(err));
+    return err ? -1 : 0;
+}
+
+struct consumer *consumer_new(const struct cfg *cf, const char *client_id, const char *group_id,
+                              const char *const *topics, const struct consumer_hooks *hooks,
+                              char *errstr, size_t sz) {
+    struct consumer *c = calloc(1, sizeof(*c));
+    rd_kafka_conf_t *conf = c ? kafka_conf_new(cf, KAFKA_CONSUMER, client_id, errstr, sz) : NULL;
+    char why[256];
+    if (!conf) {
+        if (!c) snprintf(errstr, sz, "out of memory");
+        free(c);
+        return NULL;
+    }
+    if (hooks) c->hooks = *hooks;
+    if (rd_kafka_conf_set(conf, "group.id", group_id, why, sizeof(why)) != RD_KAFKA_CONF_OK) {
+        snprintf(errstr, sz, "group.id: %s", why);
+        rd_kafka_conf_destroy(conf);
+        free(c);
+        return NULL;
+    }
+    rd_kafka_conf_set_opaque(conf, c);
+    rd_kafka_conf_set_rebalance_cb(conf, consumer_on_rebalance);
+    if (!(c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sz))) {
+        rd_kafka_conf_destroy(conf);
+        free(c);
+        return NULL;
+    }
+    conf = NULL; /* rk owns */
+    rd_kafka_poll_set_consumer(c->rk);
+    if (consumer_subscribe(c, topics, errstr, sz) == -1) {
+        consumer_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void consumer_free(struct consumer *c) {
+    if (!c) return;
+    rd_kafka_resp_err_t err = rd_kafka_consumer_close(c->rk);
+    if (err) log_warn("leaving the group: %s", rd_kafka_err2str(err));
+    rd_kafka_destroy(c->rk);
+    free(c);
+}
+
+rd_kafka_message_t *consumer_poll(struct consumer *c, int timeout_ms) {
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, timeout_ms);
+    if (!m || !m->err) return m;
+    log_at(m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF ? LOG_DEBUG : LOG_WARN,
+           &(struct log_where){m->rkt ? rd_kafka_topic_name(m->rkt) : NULL, m->partition, m->offset,
+                               NULL, 0},
+           "consume: %s", rd_kafka_message_errstr(m));
+    rd_kafka_message_destroy(m);
+    return NULL;
+}
+
+int consumer_commit(struct consumer *c, const rd_kafka_topic_partition_list_t *offsets) {
+    rd_kafka_resp_err_t err = rd_kafka_commit(c->rk, offsets, 0);
+    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+        log_warn("commit of %d partitions failed: %s", offsets->cnt, rd_kafka_err2str(err));
+        return -1;
+    }
+    return 0;
+}
+
+int consumer_seek(struct consumer *c, const rd_kafka_topic_partition_list_t *offsets) {
+    rd_kafka_topic_partition_list_t *copy = rd_kafka_topic_partition_list_copy(offsets);
+    rd_kafka_error_t *error = rd_kafka_seek_partitions(c->rk, copy, 5000);
+    int rc = 0;
+    if (error) {
+        log_error("seek failed: %s", rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+        rc = -1;
+    }
+    for (int i = 0; i < copy->cnt && rc == 0; i++) {
+        if (!copy->elems[i].err) continue;
+        log_error("seek %s [%d] failed: %s", copy->elems[i].topic, copy->elems[i].partition,
+                  rd_kafka_err2str(copy->elems[i].err));
+        rc = -1;
+    }
+    rd_kafka_topic_partition_list_destroy(copy);
+    return rc;
+}
+
+int consumer_assigned(const struct consumer *c) {
+    return atomic_load(&c->assigned);
+}
+
+rd_kafka_t *consumer_handle(struct consumer *c) {
+    return c->rk;
+}
+
+void consumer_store(struct consumer *c, const rd_kafka_message_t *m) {
+    (void)c;
+    rd_kafka_resp_err_t err = rd_kafka_offset_store(m->rkt, m->partition, m->offset);
+    if (err && err != RD_KAFKA_RESP_ERR__STATE) /* __STATE: partition revoked meanwhile */
+        log_warn("offset store: %s", rd_kafka_err2str(err));
+}
+
+void consumer_commit_stored(struct consumer *c) {
+    rd_kafka_resp_err_t err = rd_kafka_commit(c->rk, NULL, 1);
+    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) log_warn("commit: %s", rd_kafka_err2str(err));
+}

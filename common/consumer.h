@@ -1,0 +1,43 @@
+#ifndef PIZZA_CONSUMER_H
+#define PIZZA_CONSUMER_H
+#include <librdkafka/rdkafka.h>
+#include <stddef.h>
+
+#include "cfg.h"
+
+/* Group consumer with manual commits. Its owner is told before partitions are
+ * taken away, so it can commit what it finished while it still owns them. */
+struct consumer; /* opaque */
+
+struct consumer_hooks {
+    /* Called inside consumer_poll() before parts are revoked or lost. */
+    void (*on_revoke)(const rd_kafka_topic_partition_list_t *parts, int lost, void *arg);
+    void *arg;
+};
+
+/** Subscribes group_id to topics (NULL-terminated). hooks may be NULL.
+ * @returns NULL on error (errstr set). Free with consumer_free(). */
+struct consumer *consumer_new(const struct cfg *c, const char *client_id, const char *group_id,
+                              const char *const *topics, const struct consumer_hooks *hooks,
+                              char *errstr, size_t sz);
+/** Leaves the group (revoke hook runs) and frees. NULL-safe. */
+void consumer_free(struct consumer *c);
+
+/** @returns the next message (free with rd_kafka_message_destroy), or NULL on
+ * timeout. Consumer errors are logged here and never returned. */
+rd_kafka_message_t *consumer_poll(struct consumer *c, int timeout_ms);
+/** Synchronously commits offsets (each the next offset to read).
+ * @returns 0, or -1 (logged). */
+int consumer_commit(struct consumer *c, const rd_kafka_topic_partition_list_t *offsets);
+/** Moves the read position back to offsets, dropping prefetched messages.
+ * @returns 0, or -1 (logged). */
+int consumer_seek(struct consumer *c, const rd_kafka_topic_partition_list_t *offsets);
+/** Marks m as processed; consumer_commit_stored() commits what was marked. */
+void consumer_store(struct consumer *c, const rd_kafka_message_t *m);
+/** Commits the marked offsets in the background; errors are logged. */
+void consumer_commit_stored(struct consumer *c);
+/** Number of partitions currently assigned; safe from any thread. */
+int consumer_assigned(const struct consumer *c);
+rd_kafka_t *consumer_handle(struct consumer *c);
+
+#endif

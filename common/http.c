@@ -1,0 +1,241 @@
+#include "http.h"
+
+#include "log.h"
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define HTTP_MAX_HEADERS 4
+
+struct http_server {
+    struct MHD_Daemon *mhd;
+    struct http_route *routes;
+    size_t n_routes;
+    size_t body_limit;
+    int port;
+};
+
+struct http_req {
+    struct MHD_Connection *conn;
+    pthread_mutex_t lock; /* orders a late http_reply() against the suspend */
+    int handled;          /* the handler has run */
+    int suspended;
+    int replied;
+    int queued;
+    size_t body_seen;
+    int status;
+    char *body;
+    size_t body_len;
+    const char *content_type;
+    int n_headers;
+    char *header_name[HTTP_MAX_HEADERS], *header_value[HTTP_MAX_HEADERS];
+};
+
+static void http_req_free(struct http_req *r) {
+    if (!r) return;
+    for (int i = 0; i < r->n_headers; i++) {
+        free(r->header_name[i]);
+        free(r->header_value[i]);
+    }
+    free(r->body);
+    pthread_mutex_destroy(&r->lock);
+    free(r);
+}
+
+int http_add_header(struct http_req *r, const char *name, const char *value) {
+    if (r->n_headers == HTTP_MAX_HEADERS) return -1;
+    char *n = strdup(name), *v = strdup(value);
+    if (!n || !v) {
+        free(n);
+        free(v);
+        return -1;
+    }
+    r->header_name[r->n_headers] = n;
+    r->header_value[r->n_headers++] = v;
+    return 0;
+}
+
+void http_reply(struct http_req *r, int status, const char *content_type, const char *body,
+                size_t len) {
+    char *copy = malloc(len ? len : 1);
+    if (copy) memcpy(copy, body, len);
+    pthread_mutex_lock(&r->lock);
+    r->status = copy ? status : 503;
+    r->body = copy;
+    r->body_len = copy ? len : 0;
+    r->content_type = content_type;
+    r->replied = 1;
+    int resume = r->suspended;
+    struct MHD_Connection *conn = r->conn;
+    pthread_mutex_unlock(&r->lock);
+    /* once resumed, MHD may complete and free r: touch nothing after this */
+    if (resume) MHD_resume_connection(conn);
+}
+
+void http_reply_json(struct http_req *r, int status, json_t *doc) {
+    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    if (!text) {
+        static const char oom[] = "{\"error\":\"out of memory\"}";
+        http_reply(r, 503, "application/json", oom, sizeof(oom) - 1);
+        return;
+    }
+    http_reply(r, status, "application/json", text, strlen(text));
+    free(text);
+}
+
+void http_reply_error(struct http_req *r, int status, const char *fmt, ...) {
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    http_reply_json(r, status, json_pack("{s:s}", "error", msg));
+}
+
+const char *http_query(struct http_req *r, const char *key) {
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+static enum MHD_Result http_queue(struct http_req *r) {
+    if (r->queued) return MHD_YES;
+    r->queued = 1;
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(r->body_len, r->body, MHD_RESPMEM_MUST_FREE);
+    if (!resp) return MHD_NO;
+    r->body = NULL; /* resp owns */
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+    for (int i = 0; i < r->n_headers; i++)
+        MHD_add_response_header(resp, r->header_name[i], r->header_value[i]);
+    enum MHD_Result rc = MHD_queue_response(r->conn, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    return rc;
+}
+
+/* Routes and runs the handler; ASYNC requests are suspended unless the reply
+ * already came in while the handler ran. */
+static enum MHD_Result http_dispatch(struct http_server *s, struct http_req *r, const char *url,
+                                     const char *method) {
+    const char *param;
+    char allow[64];
+    int i = http_route_match(s->routes, s->n_routes, method, url, &param, allow, sizeof(allow));
+    r->handled = 1;
+    if (i == HTTP_NO_ROUTE) {
+        http_reply_error(r, 404, "no such path: %.100s", url);
+    } else if (i == HTTP_BAD_METHOD) {
+        http_add_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+        http_reply_error(r, 405, "method %.16s not allowed; allowed: %s", method, allow);
+    } else if (s->routes[i].fn(r, param, s->routes[i].arg) == HTTP_ASYNC) {
+        pthread_mutex_lock(&r->lock);
+        if (!r->replied) {
+            r->suspended = 1;
+            MHD_suspend_connection(r->conn);
+        }
+        int replied = r->replied;
+        pthread_mutex_unlock(&r->lock);
+        if (!replied) return MHD_YES;
+    }
+    if (!r->replied) {
+        log_error("handler for %s %s returned without a reply", method, url);
+        http_reply_error(r, 503, "internal error");
+    }
+    return http_queue(r);
+}
+
+static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                       const char *method, const char *version,
+                                       const char *upload_data, size_t *upload_size,
+                                       void **req_cls) {
+    struct http_server *s = cls;
+    struct http_req *r = *req_cls;
+    (void)version;
+    (void)upload_data;
+    if (!r) { /* first call: headers only */
+        if (!(r = calloc(1, sizeof(*r)))) return MHD_NO;
+        r->conn = conn;
+        pthread_mutex_init(&r->lock, NULL);
+        *req_cls = r;
+        return MHD_YES;
+    }
+    if (r->handled) { /* resumed, or body still arriving after an early 413 */
+        *upload_size = 0;
+        return r->replied ? http_queue(r) : MHD_YES;
+    }
+    if (*upload_size) {
+        r->body_seen += *upload_size;
+        *upload_size = 0;
+        if (r->body_seen <= s->body_limit) return MHD_YES;
+        r->handled = 1;
+        http_reply_error(r, 413, "request body over %zu bytes", s->body_limit);
+        return http_queue(r);
+    }
+    return http_dispatch(s, r, url, method);
+}
+
+static void http_on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                              enum MHD_RequestTerminationCode toe) {
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    http_req_free(*req_cls);
+    *req_cls = NULL;
+}
+
+static void http_on_mhd_log(void *cls, const char *fmt, va_list ap) {
+    char msg[512];
+    (void)cls;
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    msg[strcspn(msg, "\n")] = '\0';
+    log_warn("http: %s", msg);
+}
+
+struct http_server *http_start(const struct http_route *routes, size_t n, int port,
+                               const struct http_limits *lim, char *errstr, size_t sz) {
+    struct http_server *s = calloc(1, sizeof(*s));
+    if (!s || !(s->routes = malloc(n * sizeof(*routes)))) {
+        snprintf(errstr, sz, "out of memory");
+        free(s);
+        return NULL;
+    }
+    memcpy(s->routes, routes, n * sizeof(*routes));
+    s->n_routes = n;
+    s->body_limit = lim->body_bytes;
+    unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG;
+    s->mhd = MHD_start_daemon(
+        flags, (uint16_t)port, NULL, NULL, http_on_request, s, /* logger first: MHD wants it */
+        MHD_OPTION_EXTERNAL_LOGGER, http_on_mhd_log, NULL, MHD_OPTION_NOTIFY_COMPLETED,
+        http_on_completed, s, MHD_OPTION_CONNECTION_LIMIT, lim->connections,
+        MHD_OPTION_CONNECTION_TIMEOUT, lim->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        lim->header_bytes, MHD_OPTION_THREAD_POOL_SIZE, lim->threads, MHD_OPTION_END);
+    if (!s->mhd) {
+        snprintf(errstr, sz, "cannot listen on port %d (in use, or not permitted)", port);
+        http_stop(s);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info ? info->port : port;
+    return s;
+}
+
+int http_port(const struct http_server *s) {
+    return s->port;
+}
+
+void http_quiesce(struct http_server *s) {
+    if (!s || !s->mhd) return;
+    MHD_socket fd = MHD_quiesce_daemon(s->mhd);
+    if (fd != MHD_INVALID_SOCKET) close(fd);
+}
+
+void http_stop(struct http_server *s) {
+    if (!s) return;
+    if (s->mhd) MHD_stop_daemon(s->mhd);
+    free(s->routes);
+    free(s);
+}

@@ -1,0 +1,63 @@
+#ifndef PIZZA_HTTP_H
+#define PIZZA_HTTP_H
+#include <jansson.h>
+#include <stddef.h>
+
+/* HTTP server on libmicrohttpd with a route table and JSON errors. A handler
+ * answers at once, or returns HTTP_ASYNC and someone calls http_reply*() later
+ * from any thread; the connection is suspended meanwhile (no thread held). */
+struct http_server; /* opaque */
+struct http_req;    /* opaque: one request, valid until its reply is sent */
+
+enum http_result { HTTP_DONE = 0, HTTP_ASYNC = 1 };
+
+/** param is the path segment matched by a trailing '*' in the pattern ("" if none). */
+typedef enum http_result (*http_handler_fn)(struct http_req *r, const char *param, void *arg);
+
+struct http_route {
+    const char *method;  /* "GET" also answers HEAD */
+    const char *pattern; /* exact path, or a prefix ending in '*' matching one path segment */
+    http_handler_fn fn;
+    void *arg;
+};
+
+#define HTTP_NO_ROUTE (-1)   /* 404 */
+#define HTTP_BAD_METHOD (-2) /* 405; allow lists the methods that path takes */
+
+/** Pure router. @returns the index of the matching route, or HTTP_NO_ROUTE /
+ * HTTP_BAD_METHOD. *param points into path. allow gets e.g. "GET, POST". */
+int http_route_match(const struct http_route *routes, size_t n, const char *method,
+                     const char *path, const char **param, char *allow, size_t allow_sz);
+
+struct http_limits {
+    unsigned connections;    /* concurrent connections */
+    unsigned idle_timeout_s; /* closes idle keep-alive connections */
+    size_t header_bytes;     /* per-connection memory for the request head */
+    size_t body_bytes;       /* larger bodies get 413 */
+    unsigned threads;        /* polling threads */
+};
+
+/** Starts listening on port (0 picks a free one; see http_port). routes is
+ * copied. @returns NULL on error (errstr set). Stop with http_stop(). */
+struct http_server *http_start(const struct http_route *routes, size_t n, int port,
+                               const struct http_limits *limits, char *errstr, size_t sz);
+int http_port(const struct http_server *s);
+/** Stops accepting connections; requests in progress still finish. */
+void http_quiesce(struct http_server *s);
+/** Every ASYNC request must have been answered first. NULL-safe. */
+void http_stop(struct http_server *s);
+
+/** Takes a copy of body. Safe from any thread, once per request. */
+void http_reply(struct http_req *r, int status, const char *content_type, const char *body,
+                size_t len);
+/** Steals doc. */
+void http_reply_json(struct http_req *r, int status, json_t *doc);
+/** {"error": "..."} */
+void http_reply_error(struct http_req *r, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/** Adds a response header; call before the reply. @returns 0, or -1 when full. */
+int http_add_header(struct http_req *r, const char *name, const char *value);
+/** Query argument of the request, or NULL. Only inside the handler. */
+const char *http_query(struct http_req *r, const char *key);
+
+#endif

@@ -1,0 +1,144 @@
+#include "kafka.h"
+
+#include "log.h"
+
+#include <jansson.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+/* Three missed statistics intervals: the link is down. */
+#define PIZZA_STATS_INTERVAL_MS 1000
+#define PIZZA_BROKER_STALE_MS (3 * PIZZA_STATS_INTERVAL_MS)
+
+static _Atomic long long kafka_last_up_ms = -1;
+static atomic_int kafka_fatal_seen;
+
+long long kafka_now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int kafka_brokers_up(void) {
+    long long last = atomic_load(&kafka_last_up_ms);
+    return last >= 0 && kafka_now_ms() - last < PIZZA_BROKER_STALE_MS;
+}
+
+int kafka_fatal(void) {
+    return atomic_load(&kafka_fatal_seen);
+}
+
+static void kafka_on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+    enum log_level l = level <= 3   ? LOG_ERROR
+                       : level == 4 ? LOG_WARN
+                       : level <= 6 ? LOG_INFO
+                                    : LOG_DEBUG;
+    log_at(l, NULL, "librdkafka %s %s: %s", rd_kafka_name(rk), fac, buf);
+}
+
+static void kafka_on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+    char fatal[512];
+    (void)opaque;
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
+        log_error("kafka fatal error, restarting is required: %s", fatal);
+        atomic_store(&kafka_fatal_seen, 1);
+        return;
+    }
+    /* transient: librdkafka retries by itself and has logged a transport failure
+     * already (FAIL); ALL_BROKERS_DOWN also shows in /ready */
+    log_at(err == RD_KAFKA_RESP_ERR__TRANSPORT ? LOG_DEBUG : LOG_WARN, NULL, "kafka: %s: %s",
+           rd_kafka_err2name(err), reason);
+}
+
+/* Only liveness is read here: any broker in state UP counts. */
+static int kafka_on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque) {
+    (void)rk;
+    (void)opaque;
+    json_t *doc = json_loadb(json, len, 0, NULL), *broker;
+    const char *name;
+    json_object_foreach(json_object_get(doc, "brokers"), name, broker) {
+        const char *state = json_string_value(json_object_get(broker, "state"));
+        if (json_integer_value(json_object_get(broker, "nodeid")) >= 0 && state &&
+            strcmp(state, "UP") == 0) {
+            atomic_store(&kafka_last_up_ms, kafka_now_ms());
+            break;
+        }
+    }
+    json_decref(doc);
+    return 0; /* librdkafka frees json */
+}
+
+static int kafka_set(rd_kafka_conf_t *conf, const char *key, const char *value, char *errstr,
+                     size_t sz) {
+    char why[256];
+    if (rd_kafka_conf_set(conf, key, value, why, sizeof(why)) == RD_KAFKA_CONF_OK) {
+        log_debug("kafka property %s = %s", key, cfg_is_secret(key) ? "[redacted]" : value);
+        return 0;
+    }
+    snprintf(errstr, sz, "kafka property %s: %s", key, why); /* why never echoes the value */
+    return -1;
+}
+
+struct kafka_apply {
+    rd_kafka_conf_t *conf;
+    char *errstr;
+    size_t sz;
+};
+
+static int kafka_apply_one(const char *key, const char *value, void *arg) {
+    struct kafka_apply *a = arg;
+    return kafka_set(a->conf, key, value, a->errstr, a->sz);
+}
+
+static int kafka_set_defaults(rd_kafka_conf_t *conf, enum kafka_role role, const char *client_id,
+                              char *errstr, size_t sz) {
+    static const char *const producer[][2] = {{"linger.ms", "5"}, {"acks", "all"}};
+    static const char *const consumer[][2] = {{"auto.offset.reset", "earliest"},
+                                              {"isolation.level", "read_committed"},
+                                              {"enable.partition.eof", "false"}};
+    const char *const(*pairs)[2] = role == KAFKA_PRODUCER ? producer : consumer;
+    size_t n = role == KAFKA_PRODUCER ? 2 : 3;
+    if (kafka_set(conf, "client.id", client_id, errstr, sz) == -1 ||
+        kafka_set(conf, "statistics.interval.ms", "1000", errstr, sz) == -1)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (kafka_set(conf, pairs[i][0], pairs[i][1], errstr, sz) == -1) return -1;
+    return 0;
+}
+
+/* What delivery semantics rest on: not configurable. */
+static int kafka_set_guarantees(rd_kafka_conf_t *conf, enum kafka_role role, char *errstr,
+                                size_t sz) {
+    if (role == KAFKA_PRODUCER) return kafka_set(conf, "enable.idempotence", "true", errstr, sz);
+    return kafka_set(conf, "enable.auto.commit", "false", errstr, sz) ||
+                   kafka_set(conf, "enable.auto.offset.store", "false", errstr, sz)
+               ? -1
+               : 0;
+}
+
+rd_kafka_conf_t *kafka_conf_new(const struct cfg *c, enum kafka_role role, const char *client_id,
+                                char *errstr, size_t sz) {
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    struct kafka_apply a = {conf, errstr, sz};
+    const char *section = role == KAFKA_PRODUCER ? "kafka.producer" : "kafka.consumer";
+    if (kafka_set_defaults(conf, role, client_id, errstr, sz) == -1 ||
+        cfg_each(c, "kafka", kafka_apply_one, &a) != 0 ||
+        cfg_each(c, section, kafka_apply_one, &a) != 0 ||
+        kafka_set_guarantees(conf, role, errstr, sz) == -1) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    const char *bootstrap = cfg_get(c, "kafka", "bootstrap.servers");
+    if (!bootstrap || !bootstrap[0]) {
+        snprintf(errstr, sz, "no [kafka] bootstrap.servers (set KAFKA_BOOTSTRAP_SERVERS)");
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    rd_kafka_conf_set_log_cb(conf, kafka_on_log);
+    rd_kafka_conf_set_error_cb(conf, kafka_on_error);
+    rd_kafka_conf_set_stats_cb(conf, kafka_on_stats);
+    return conf;
+}

@@ -1,0 +1,28 @@
+#ifndef PIZZA_KAFKA_H
+#define PIZZA_KAFKA_H
+#include <librdkafka/rdkafka.h>
+#include <stddef.h>
+
+#include "cfg.h"
+
+/* librdkafka configuration and process-wide client health. */
+enum kafka_role { KAFKA_PRODUCER, KAFKA_CONSUMER };
+
+/** Builds a conf from our defaults, then [kafka], then [kafka.producer] or
+ * [kafka.consumer], then the settings our guarantees depend on (idempotence,
+ * manual commits), which config cannot turn off. librdkafka's log, errors and
+ * statistics are routed to log.h and kafka_ready().
+ * @returns NULL on error (errstr names the property). Caller owns the conf. */
+rd_kafka_conf_t *kafka_conf_new(const struct cfg *c, enum kafka_role role, const char *client_id,
+                                char *errstr, size_t sz);
+
+/** @returns 1 when some client of this process saw a broker up within the
+ * last few statistics intervals. */
+int kafka_brokers_up(void);
+/** @returns 1 once a client hit a fatal error: the process must restart. */
+int kafka_fatal(void);
+
+/** Milliseconds on a monotonic clock. */
+long long kafka_now_ms(void);
+
+#endif

@@ -1,0 +1,119 @@
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PIZZA_LOG_LINE_MAX 4096
+
+static const char *log_service = "pizza";
+static enum log_level log_min = LOG_INFO;
+static const char *const log_names[] = {"debug", "info", "warn", "error"};
+
+void log_init(const char *service, enum log_level min_level) {
+    log_service = service;
+    log_min = min_level;
+}
+
+int log_level_parse(const char *name, enum log_level *out) {
+    for (int i = LOG_DEBUG; i <= LOG_ERROR; i++) {
+        if (strcmp(name, log_names[i]) == 0) {
+            *out = (enum log_level)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int log_enabled(enum log_level level) {
+    return level >= log_min;
+}
+
+/* Appends s (n bytes, or up to NUL when n < 0) JSON-escaped; never overruns. */
+static size_t log_escape(char *dst, size_t pos, size_t cap, const char *s, int n) {
+    for (int i = 0; (n < 0 ? s[i] != '\0' : i < n) && pos + 7 < cap; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            dst[pos++] = '\\';
+            dst[pos++] = (char)c;
+        } else if (c < 0x20) {
+            pos += (size_t)snprintf(dst + pos, cap - pos, "\\u%04x", c);
+        } else {
+            dst[pos++] = (char)c;
+        }
+    }
+    return pos;
+}
+
+static size_t log_append(char *dst, size_t pos, size_t cap, const char *fmt, ...) {
+    if (pos >= cap) return pos;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(dst + pos, cap - pos, fmt, ap);
+    va_end(ap);
+    if (n < 0) return pos;
+    return pos + (size_t)n >= cap ? cap - 1 : pos + (size_t)n;
+}
+
+static size_t log_head(char *line, size_t cap, enum log_level level) {
+    struct timespec ts;
+    struct tm tm;
+    char when[32];
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+    size_t pos = log_append(line, 0, cap, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"service\":\"",
+                            when, ts.tv_nsec / 1000000, log_names[level]);
+    pos = log_escape(line, pos, cap, log_service, -1);
+    return log_append(line, pos, cap, "\",\"msg\":\"");
+}
+
+static size_t log_where_fields(char *line, size_t pos, size_t cap, const struct log_where *w) {
+    if (!w) return pos;
+    if (w->topic) {
+        pos = log_append(line, pos, cap, ",\"topic\":\"");
+        pos = log_append(line, log_escape(line, pos, cap, w->topic, -1), cap, "\"");
+    }
+    if (w->partition >= 0) pos = log_append(line, pos, cap, ",\"partition\":%d", (int)w->partition);
+    if (w->offset >= 0) pos = log_append(line, pos, cap, ",\"offset\":%lld", (long long)w->offset);
+    if (w->key) {
+        pos = log_append(line, pos, cap, ",\"key\":\"");
+        pos = log_append(line, log_escape(line, pos, cap, w->key, w->key_len), cap, "\"");
+    }
+    return pos;
+}
+
+/* Builds the line in one buffer and writes it with one call, so lines from
+ * librdkafka's threads never interleave with ours. */
+static void log_emit(enum log_level level, const struct log_where *where, const char *int_field,
+                     long long int_value, const char *fmt, va_list ap) {
+    char line[PIZZA_LOG_LINE_MAX], msg[PIZZA_LOG_LINE_MAX / 2];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    size_t cap = sizeof(line) - 3; /* room for "}\n" and NUL */
+    size_t pos = log_head(line, cap, level);
+    pos = log_escape(line, pos, cap, msg, -1);
+    pos = log_append(line, pos, cap, "\"");
+    pos = log_where_fields(line, pos, cap, where);
+    if (int_field) pos = log_append(line, pos, cap, ",\"%s\":%lld", int_field, int_value);
+    memcpy(line + pos, "}\n", 3);
+    ssize_t ignored = write(STDERR_FILENO, line, pos + 2);
+    (void)ignored; /* nowhere left to report a failed log write */
+}
+
+void log_at(enum log_level level, const struct log_where *where, const char *fmt, ...) {
+    if (!log_enabled(level)) return;
+    va_list ap;
+    va_start(ap, fmt);
+    log_emit(level, where, NULL, 0, fmt, ap);
+    va_end(ap);
+}
+
+void log_int(enum log_level level, const char *field, long long value, const char *fmt, ...) {
+    if (!log_enabled(level)) return;
+    va_list ap;
+    va_start(ap, fmt);
+    log_emit(level, NULL, field, value, fmt, ap);
+    va_end(ap);
+}

@@ -1,0 +1,170 @@
+#include "service.h"
+
+#include "kafka.h"
+#include "log.h"
+#include "metrics.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t service_stop_requested;
+
+static void service_on_signal(int sig) {
+    (void)sig;
+    service_stop_requested = 1;
+}
+
+int service_running(void) {
+    return !service_stop_requested && !kafka_fatal();
+}
+
+static void service_install_signals(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = service_on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN); /* a vanished HTTP client must not kill the daemon */
+}
+
+static void service_usage(const char *name, const char *default_config) {
+    printf("usage: %s [-c FILE] [-h]\n"
+           "  -c FILE  configuration (default %s)\n"
+           "  -h       this help\n"
+           "environment: KAFKA_BOOTSTRAP_SERVERS, KAFKA_<PROPERTY> (dots as underscores),\n"
+           "             HTTP_PORT, LOG_LEVEL override the file\n",
+           name, default_config);
+}
+
+int service_init(struct service *s, const char *name, const char *default_config, int argc,
+                 char **argv) {
+    const char *path = default_config;
+    char err[512];
+    int opt;
+    memset(s, 0, sizeof(*s));
+    s->name = name;
+    while ((opt = getopt(argc, argv, "c:h")) != -1) {
+        if (opt == 'c') {
+            path = optarg;
+        } else {
+            service_usage(name, default_config);
+            return opt == 'h' ? 1 : -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "%s: unexpected argument: %s\n", name, argv[optind]);
+        return -1;
+    }
+    if (!(s->cfg = cfg_load(path, err, sizeof(err)))) {
+        fprintf(stderr, "%s: bad config: %s\n", name, err);
+        return -1;
+    }
+    enum log_level level;
+    const char *lvl = cfg_get_str(s->cfg, "log", "level", "info");
+    if (log_level_parse(lvl, &level) == -1) {
+        fprintf(stderr, "%s: bad config: [log] level = \"%s\": expected debug|info|warn|error\n",
+                name, lvl);
+        return -1;
+    }
+    log_init(name, level);
+    service_install_signals();
+    return 0;
+}
+
+int service_setting(struct service *s, const char *section, const char *key, long def, long min,
+                    long max, long *out) {
+    char err[256];
+    if (cfg_get_long(s->cfg, section, key, def, min, max, out, err, sizeof(err)) == 0) return 0;
+    log_error("bad config: %s", err);
+    return -1;
+}
+
+static enum http_result service_health(struct http_req *r, const char *param, void *arg) {
+    (void)param;
+    (void)arg;
+    http_reply_json(r, 200, json_pack("{s:s}", "status", "alive"));
+    return HTTP_DONE;
+}
+
+static enum http_result service_ready(struct http_req *r, const char *param, void *arg) {
+    struct service *s = arg;
+    char why[128] = "";
+    (void)param;
+    int ok = service_running() && (!s->ready || s->ready(s->ready_arg, why, sizeof(why)));
+    if (!service_running()) snprintf(why, sizeof(why), "shutting down");
+    http_reply_json(r, ok ? 200 : 503,
+                    ok ? json_pack("{s:b}", "ready", 1)
+                       : json_pack("{s:b, s:s}", "ready", 0, "reason", why));
+    return HTTP_DONE;
+}
+
+static enum http_result service_metrics(struct http_req *r, const char *param, void *arg) {
+    size_t len;
+    (void)param;
+    (void)arg;
+    char *text = metrics_render(&len);
+    if (!text) {
+        http_reply_error(r, 503, "out of memory");
+        return HTTP_DONE;
+    }
+    http_reply(r, 200, "text/plain; version=0.0.4", text, len);
+    free(text);
+    return HTTP_DONE;
+}
+
+static int service_http_limits(struct service *s, struct http_limits *lim) {
+    long conns, idle, header, body, threads;
+    if (service_setting(s, "http", "max_connections", 1024, 1, 65536, &conns) == -1 ||
+        service_setting(s, "http", "idle_timeout_s", 30, 1, 3600, &idle) == -1 ||
+        service_setting(s, "http", "max_header_bytes", 16384, 1024, 1 << 20, &header) == -1 ||
+        service_setting(s, "http", "max_body_bytes", 4096, 0, 1 << 20, &body) == -1 ||
+        service_setting(s, "http", "threads", 2, 1, 64, &threads) == -1)
+        return -1;
+    lim->connections = (unsigned)conns;
+    lim->idle_timeout_s = (unsigned)idle;
+    lim->header_bytes = (size_t)header;
+    lim->body_bytes = (size_t)body;
+    lim->threads = (unsigned)threads;
+    return 0;
+}
+
+int service_start_http(struct service *s, const struct http_route *routes, size_t n,
+                       int default_port) {
+    const struct http_route builtin[] = {
+        {"GET", "/health", service_health, s},
+        {"GET", "/ready", service_ready, s},
+        {"GET", "/metrics", service_metrics, s},
+    };
+    size_t nb = sizeof(builtin) / sizeof(builtin[0]);
+    struct http_route all[32];
+    struct http_limits lim;
+    char err[256];
+    long port;
+    if (n + nb > sizeof(all) / sizeof(all[0])) {
+        log_error("too many routes");
+        return -1;
+    }
+    if (service_setting(s, "http", "port", default_port, 0, 65535, &port) == -1 ||
+        service_http_limits(s, &lim) == -1)
+        return -1;
+    memcpy(all, builtin, sizeof(builtin));
+    if (n) memcpy(all + nb, routes, n * sizeof(*routes));
+    if (!(s->http = http_start(all, n + nb, (int)port, &lim, err, sizeof(err)))) {
+        log_error("http: %s", err);
+        return -1;
+    }
+    log_int(LOG_INFO, "port", http_port(s->http), "http listening");
+    return 0;
+}
+
+void service_shutdown(struct service *s) {
+    if (!s) return;
+    http_stop(s->http);
+    s->http = NULL;
+    cfg_free(s->cfg);
+    s->cfg = NULL;
+}

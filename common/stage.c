@@ -1,0 +1,236 @@
+#include "stage.h"
+
+#include "consumer.h"
+#include "event.h"
+#include "kafka.h"
+#include "log.h"
+#include "metrics.h"
+#include "producer.h"
+#include "service.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The events produced since the last commit, and where to resume if their
+ * delivery fails. Offsets in next are the next to read, as Kafka commits them. */
+struct stage_batch {
+    rd_kafka_topic_partition_list_t *next;  /* per partition: last handled offset + 1 */
+    rd_kafka_topic_partition_list_t *start; /* per partition: first offset of the batch */
+    long count;
+    long long started_ms;
+    atomic_int failed; /* deliveries that failed: the batch must be redone */
+};
+
+struct stage {
+    struct service svc;
+    const struct stage_def *def;
+    const char *in_topic, *out_topic;
+    long max_batch, max_batch_ms, max_event_bytes;
+    struct consumer *consumer;
+    struct producer *producer;
+    struct stage_batch batch;
+    struct metric *consumed, *produced, *poison, *commits, *redone;
+};
+
+static void stage_on_delivery(void *msg_opaque, rd_kafka_resp_err_t err, void *arg) {
+    struct stage *st = arg;
+    (void)msg_opaque;
+    if (err) atomic_fetch_add(&st->batch.failed, 1);
+}
+
+static void stage_batch_reset(struct stage_batch *b) {
+    if (b->next) rd_kafka_topic_partition_list_destroy(b->next);
+    if (b->start) rd_kafka_topic_partition_list_destroy(b->start);
+    b->next = b->start = NULL;
+    b->count = 0;
+    atomic_store(&b->failed, 0);
+}
+
+static void stage_batch_track(struct stage_batch *b, const rd_kafka_message_t *m) {
+    const char *topic = rd_kafka_topic_name(m->rkt);
+    if (!b->next) {
+        b->next = rd_kafka_topic_partition_list_new(8);
+        b->start = rd_kafka_topic_partition_list_new(8);
+        b->started_ms = kafka_now_ms();
+    }
+    rd_kafka_topic_partition_t *p =
+        rd_kafka_topic_partition_list_find(b->next, topic, m->partition);
+    if (!p) {
+        rd_kafka_topic_partition_list_add(b->start, topic, m->partition)->offset = m->offset;
+        p = rd_kafka_topic_partition_list_add(b->next, topic, m->partition);
+    }
+    p->offset = m->offset + 1;
+    b->count++;
+}
+
+/* Waits for every delivery of the batch, then commits its offsets, or rewinds
+ * the consumer to the batch start when any delivery failed (at-least-once:
+ * the redone events may reach the output twice; readers dedupe by pizza id). */
+static void stage_finish_batch(struct stage *st, int may_commit) {
+    struct stage_batch *b = &st->batch;
+    if (b->count == 0) return;
+    long long give_up = kafka_now_ms() + 10000;
+    while (producer_flush(st->producer, 100) == -1) {
+        if (!service_running() && kafka_now_ms() > give_up) {
+            log_warn("shutdown: %ld events unacknowledged, left uncommitted", b->count);
+            stage_batch_reset(b);
+            return;
+        }
+    }
+    if (atomic_load(&b->failed) == 0 && may_commit) {
+        if (consumer_commit(st->consumer, b->next) == 0) metric_add(st->commits, 1);
+    } else if (may_commit) {
+        log_warn("%d deliveries failed; redoing %ld events", atomic_load(&b->failed), b->count);
+        metric_add(st->redone, b->count);
+        consumer_seek(st->consumer, b->start);
+    }
+    stage_batch_reset(b);
+}
+
+static void stage_on_revoke(const rd_kafka_topic_partition_list_t *parts, int lost, void *arg) {
+    (void)parts;
+    /* commit while we still own the partitions; lost ones belong to someone else already */
+    stage_finish_batch(arg, !lost);
+}
+
+static struct log_where stage_where(const rd_kafka_message_t *m) {
+    return (struct log_where){rd_kafka_topic_name(m->rkt), m->partition, m->offset, m->key,
+                              (int)m->key_len};
+}
+
+/* @returns 0 with the topped event's bytes in *out (caller frees), 1 for a
+ * poison event (logged), -1 when out of memory. */
+static int stage_transform(struct stage *st, const rd_kafka_message_t *m, char **out, size_t *len) {
+    struct event ev;
+    struct event_origin origin = {rd_kafka_topic_name(m->rkt), m->partition, m->offset};
+    char why[PIZZA_EVENT_ERR_MAX], topping[PIZZA_MENU_TEXT_MAX];
+    if (event_decode(&ev, m->payload, m->len, (size_t)st->max_event_bytes, &origin, why,
+                     sizeof(why)) == -1) {
+        struct log_where w = stage_where(m);
+        log_at(LOG_WARN, &w, "skipping bad event: %s", why);
+        metric_add(st->poison, 1);
+        return 1;
+    }
+    menu_choose(st->def->menu, ev.id, topping);
+    *out = event_set(&ev, st->def->field, topping) == 0 ? event_encode(&ev, len) : NULL;
+    event_clear(&ev);
+    return *out ? 0 : -1;
+}
+
+/* @returns 0 when the event is handled (produced or skipped as poison), -1 when
+ * it could not be produced: the caller must not commit past it. */
+static int stage_handle(struct stage *st, const rd_kafka_message_t *m) {
+    char *value = NULL, err[256];
+    size_t len = 0;
+    metric_add(st->consumed, 1);
+    int rc = stage_transform(st, m, &value, &len);
+    if (rc == -1) {
+        log_error("out of memory transforming an event");
+        return -1;
+    }
+    while (rc == 0 && producer_send(st->producer, st->out_topic, m->key, m->key_len, value, len,
+                                    NULL, 500, err, sizeof(err)) == -1) {
+        if (!service_running()) {
+            log_warn("%s; stopping before this event", err);
+            free(value);
+            return -1;
+        }
+    }
+    free(value);
+    if (rc == 0) metric_add(st->produced, 1);
+    stage_batch_track(&st->batch, m);
+    return 0;
+}
+
+static int stage_ready(void *arg, char *why, size_t sz) {
+    struct stage *st = arg;
+    if (!kafka_brokers_up()) {
+        snprintf(why, sz, "no broker reachable");
+        return 0;
+    }
+    if (!st->consumer || consumer_assigned(st->consumer) == 0) {
+        snprintf(why, sz, "no partitions assigned");
+        return 0;
+    }
+    return 1;
+}
+
+static void stage_register_metrics(struct stage *st) {
+    char in[160], out[160];
+    snprintf(in, sizeof(in), "topic=\"%s\"", st->in_topic);
+    snprintf(out, sizeof(out), "topic=\"%s\"", st->out_topic);
+    st->consumed = metrics_register(METRIC_COUNTER, "pizza_events_consumed_total",
+                                    "Events read from the input topic", in);
+    st->produced = metrics_register(METRIC_COUNTER, "pizza_events_produced_total",
+                                    "Events written to the output topic", out);
+    st->poison =
+        metrics_register(METRIC_COUNTER, "pizza_events_poison_total", "Bad events skipped", in);
+    st->commits = metrics_register(METRIC_COUNTER, "pizza_stage_commits_total",
+                                   "Batches whose offsets were committed", NULL);
+    st->redone = metrics_register(METRIC_COUNTER, "pizza_stage_redone_events_total",
+                                  "Events reprocessed after a failed delivery", NULL);
+}
+
+static int stage_open(struct stage *st) {
+    struct service *s = &st->svc;
+    char err[512];
+    st->in_topic = cfg_get_str(s->cfg, "stage", "input_topic", st->def->in_topic);
+    st->out_topic = cfg_get_str(s->cfg, "stage", "output_topic", st->def->out_topic);
+    const char *group = cfg_get_str(s->cfg, "stage", "group_id", s->name);
+    const char *topics[] = {st->in_topic, NULL};
+    struct consumer_hooks hooks = {stage_on_revoke, st};
+    if (service_setting(s, "stage", "max_batch_messages", 10000, 1, 1000000, &st->max_batch) ||
+        service_setting(s, "stage", "max_batch_ms", 100, 1, 60000, &st->max_batch_ms) ||
+        service_setting(s, "stage", "max_event_bytes", 65536, 64, 1 << 20, &st->max_event_bytes))
+        return -1;
+    stage_register_metrics(st);
+    if (!(st->producer = producer_new(s->cfg, s->name, stage_on_delivery, st, err, sizeof(err))) ||
+        !(st->consumer = consumer_new(s->cfg, s->name, group, topics, &hooks, err, sizeof(err)))) {
+        log_error("kafka: %s", err);
+        return -1;
+    }
+    s->ready = stage_ready;
+    s->ready_arg = st;
+    log_info("topping %s: %s -> %s (group %s)", st->def->field, st->in_topic, st->out_topic, group);
+    return service_start_http(s, NULL, 0, st->def->http_port);
+}
+
+/* Consumes until stopped. A batch ends when the input runs dry (low latency
+ * when idle) or reaches max_batch_messages / max_batch_ms (throughput under load). */
+static void stage_run(struct stage *st) {
+    while (service_running()) {
+        rd_kafka_message_t *m = consumer_poll(st->consumer, st->batch.count ? 0 : 100);
+        int stop = m && stage_handle(st, m) == -1;
+        if (m) rd_kafka_message_destroy(m);
+        if (stop) break;
+        producer_poll(st->producer, 0);
+        if (st->batch.count && (!m || st->batch.count >= st->max_batch ||
+                                kafka_now_ms() - st->batch.started_ms >= st->max_batch_ms))
+            stage_finish_batch(st, 1);
+    }
+    stage_finish_batch(st, 1);
+}
+
+int stage_main(const struct stage_def *def, int argc, char **argv) {
+    struct stage st;
+    memset(&st, 0, sizeof(st));
+    st.def = def;
+    int rc = service_init(&st.svc, def->service, def->default_config, argc, argv);
+    if (rc != 0) {
+        cfg_free(st.svc.cfg);
+        return rc == 1 ? 0 : 2;
+    }
+    rc = stage_open(&st) == 0 ? 0 : 1;
+    if (rc == 0) stage_run(&st);
+    if (st.svc.http) http_quiesce(st.svc.http);
+    consumer_free(st.consumer); /* leaves the group; the revoke hook commits */
+    producer_free(st.producer, 10000);
+    stage_batch_reset(&st.batch);
+    if (rc == 0 && kafka_fatal()) rc = 1;
+    service_shutdown(&st.svc);
+    log_info("stopped");
+    return rc;
+}

@@ -1,0 +1,22 @@
+#ifndef PIZZA_TALLY_H
+#define PIZZA_TALLY_H
+#include <jansson.h>
+#include <stddef.h>
+
+/* Counts per cheese name. Names come from events, so the number of distinct
+ * names is capped; the rest are counted under PIZZA_TALLY_OTHER. Thread-safe. */
+struct tally; /* opaque */
+
+#define PIZZA_TALLY_MAX_NAMES 64
+#define PIZZA_TALLY_NAME_MAX 64
+#define PIZZA_TALLY_OTHER "(other)"
+
+/** @returns NULL on allocation failure. Free with tally_free(). */
+struct tally *tally_new(void);
+void tally_free(struct tally *t); /* NULL-safe */
+void tally_add(struct tally *t, const char *name, long long n);
+long long tally_get(struct tally *t, const char *name);
+/** {"<name>": count, ...} in first-seen order. @returns a new reference, or NULL. */
+json_t *tally_json(struct tally *t);
+
+#endif

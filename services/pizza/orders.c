@@ -1,0 +1,214 @@
+#include "orders.h"
+
+#include "parse.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct pizza {
+    char *id;
+    char *json;
+    size_t len;
+};
+
+struct order {
+    char id[PIZZA_ORDER_ID_MAX + 1];
+    long count;
+    long n_pizzas;
+    struct pizza *pizzas;        /* count slots */
+    struct order *hash_next;     /* bucket chain */
+    struct order *older, *newer; /* creation order, for eviction */
+};
+
+struct orders {
+    pthread_mutex_t lock;
+    struct order **buckets;
+    size_t n_buckets; /* power of two */
+    size_t n, max, n_complete;
+    struct order *oldest, *newest;
+};
+
+static size_t orders_hash(const char *s) {
+    size_t h = 0xcbf29ce484222325ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+    return h;
+}
+
+struct orders *orders_new(size_t max_orders) {
+    struct orders *o = calloc(1, sizeof(*o));
+    if (!o) return NULL;
+    o->n_buckets = 16;
+    while (o->n_buckets < max_orders)
+        o->n_buckets <<= 1;
+    if (!(o->buckets = calloc(o->n_buckets, sizeof(*o->buckets)))) {
+        free(o);
+        return NULL;
+    }
+    o->max = max_orders;
+    pthread_mutex_init(&o->lock, NULL);
+    return o;
+}
+
+static void order_free(struct order *ord) {
+    for (long i = 0; i < ord->n_pizzas; i++) {
+        free(ord->pizzas[i].id);
+        free(ord->pizzas[i].json);
+    }
+    free(ord->pizzas);
+    free(ord);
+}
+
+void orders_free(struct orders *o) {
+    if (!o) return;
+    for (struct order *ord = o->oldest, *next; ord; ord = next) {
+        next = ord->newer;
+        order_free(ord);
+    }
+    pthread_mutex_destroy(&o->lock);
+    free(o->buckets);
+    free(o);
+}
+
+static struct order **orders_slot(struct orders *o, const char *id) {
+    struct order **p = &o->buckets[orders_hash(id) & (o->n_buckets - 1)];
+    while (*p && strcmp((*p)->id, id) != 0)
+        p = &(*p)->hash_next;
+    return p;
+}
+
+/* Caller holds the lock. Unlinks *slot from the bucket and the age list. */
+static void orders_unlink(struct orders *o, struct order **slot) {
+    struct order *ord = *slot;
+    *slot = ord->hash_next;
+    if (ord->older)
+        ord->older->newer = ord->newer;
+    else
+        o->oldest = ord->newer;
+    if (ord->newer)
+        ord->newer->older = ord->older;
+    else
+        o->newest = ord->older;
+    if (ord->n_pizzas == ord->count) o->n_complete--;
+    o->n--;
+    order_free(ord);
+}
+
+/* Caller holds the lock. @returns 0 when an order was evicted. */
+static int orders_evict_complete(struct orders *o) {
+    for (struct order *ord = o->oldest; ord; ord = ord->newer) {
+        if (ord->n_pizzas == ord->count) {
+            orders_unlink(o, orders_slot(o, ord->id));
+            return 0;
+        }
+    }
+    return -1;
+}
+
+enum orders_rc orders_create(struct orders *o, const char *id, long count) {
+    enum orders_rc rc = ORDERS_OK;
+    pthread_mutex_lock(&o->lock);
+    struct order **slot = orders_slot(o, id);
+    struct order *ord = NULL;
+    if (*slot) {
+        rc = ORDERS_DUPLICATE;
+    } else if (o->n >= o->max && orders_evict_complete(o) == -1) {
+        rc = ORDERS_FULL;
+    } else if (!(ord = calloc(1, sizeof(*ord))) ||
+               !(ord->pizzas = calloc((size_t)count, sizeof(*ord->pizzas)))) {
+        free(ord);
+        rc = ORDERS_NOMEM;
+    } else {
+        snprintf(ord->id, sizeof(ord->id), "%s", id);
+        ord->count = count;
+        slot = orders_slot(o, id); /* eviction may have changed the chain */
+        *slot = ord;
+        ord->older = o->newest;
+        if (o->newest)
+            o->newest->newer = ord;
+        else
+            o->oldest = ord;
+        o->newest = ord;
+        o->n++;
+    }
+    pthread_mutex_unlock(&o->lock);
+    return rc;
+}
+
+void orders_remove(struct orders *o, const char *id) {
+    pthread_mutex_lock(&o->lock);
+    struct order **slot = orders_slot(o, id);
+    if (*slot) orders_unlink(o, slot);
+    pthread_mutex_unlock(&o->lock);
+}
+
+static int order_has_pizza(const struct order *ord, const char *pizza_id) {
+    for (long i = 0; i < ord->n_pizzas; i++)
+        if (strcmp(ord->pizzas[i].id, pizza_id) == 0) return 1;
+    return 0;
+}
+
+enum orders_rc orders_add_pizza(struct orders *o, const char *order_id, const char *pizza_id,
+                                const char *json, size_t len) {
+    enum orders_rc rc = ORDERS_OK;
+    pthread_mutex_lock(&o->lock);
+    struct order *ord = *orders_slot(o, order_id);
+    if (!ord) {
+        rc = ORDERS_UNKNOWN;
+    } else if (order_has_pizza(ord, pizza_id) || ord->n_pizzas == ord->count) {
+        rc = ORDERS_DUPLICATE; /* a full order cannot take a new id: that pizza is a stray */
+    } else {
+        struct pizza *p = &ord->pizzas[ord->n_pizzas];
+        p->id = strdup(pizza_id);
+        p->json = malloc(len);
+        if (!p->id || !p->json) {
+            free(p->id);
+            free(p->json);
+            p->id = p->json = NULL;
+            rc = ORDERS_NOMEM;
+        } else {
+            memcpy(p->json, json, len);
+            p->len = len;
+            if (++ord->n_pizzas == ord->count) o->n_complete++;
+        }
+    }
+    pthread_mutex_unlock(&o->lock);
+    return rc;
+}
+
+/* Caller holds the lock. */
+static char *order_render(const struct order *ord, size_t *len) {
+    static const char fmt[] = "{\"id\":\"%s\",\"count\":%ld,\"status\":\"%s\",\"pizzas\":[";
+    const char *status = ord->n_pizzas == ord->count ? "complete" : "pending";
+    size_t cap = sizeof(fmt) + strlen(ord->id) + 24 + strlen(status) + 2;
+    for (long i = 0; i < ord->n_pizzas; i++)
+        cap += ord->pizzas[i].len + 1;
+    char *out = malloc(cap);
+    if (!out) return NULL;
+    size_t pos = (size_t)snprintf(out, cap, fmt, ord->id, ord->count, status);
+    for (long i = 0; i < ord->n_pizzas; i++) {
+        if (i) out[pos++] = ',';
+        memcpy(out + pos, ord->pizzas[i].json, ord->pizzas[i].len);
+        pos += ord->pizzas[i].len;
+    }
+    memcpy(out + pos, "]}", 3);
+    *len = pos + 2;
+    return out;
+}
+
+char *orders_render(struct orders *o, const char *id, size_t *len) {
+    pthread_mutex_lock(&o->lock);
+    struct order *ord = *orders_slot(o, id);
+    char *out = ord ? order_render(ord, len) : NULL;
+    pthread_mutex_unlock(&o->lock);
+    return out;
+}
+
+void orders_stats(struct orders *o, struct orders_stats *out) {
+    pthread_mutex_lock(&o->lock);
+    out->complete = o->n_complete;
+    out->pending = o->n - o->n_complete;
+    pthread_mutex_unlock(&o->lock);
+}

@@ -1,0 +1,36 @@
+#ifndef PIZZA_ORDERS_H
+#define PIZZA_ORDERS_H
+#include <stddef.h>
+
+/* In-memory order store of pizza-service: order id -> count and the distinct
+ * finished pizzas (raw JSON, deduplicated by pizza id). Holds at most
+ * max_orders; when full, the oldest complete order makes room. Thread-safe. */
+struct orders; /* opaque */
+
+enum orders_rc {
+    ORDERS_OK = 0,
+    ORDERS_DUPLICATE, /* pizza already stored (a redelivery) */
+    ORDERS_UNKNOWN,   /* no such order */
+    ORDERS_FULL,      /* max_orders pending: nothing can be evicted */
+    ORDERS_NOMEM,
+};
+
+/** @returns NULL on allocation failure. Free with orders_free(). */
+struct orders *orders_new(size_t max_orders);
+void orders_free(struct orders *o); /* NULL-safe */
+
+enum orders_rc orders_create(struct orders *o, const char *id, long count);
+void orders_remove(struct orders *o, const char *id);
+/** Stores a finished pizza; json is copied and must be one valid JSON value. */
+enum orders_rc orders_add_pizza(struct orders *o, const char *order_id, const char *pizza_id,
+                                const char *json, size_t len);
+/** {"id","count","status":"pending"|"complete","pizzas":[...]}.
+ * @returns malloc'd text (caller frees), or NULL for an unknown order or no memory. */
+char *orders_render(struct orders *o, const char *id, size_t *len);
+
+struct orders_stats {
+    size_t pending, complete;
+};
+void orders_stats(struct orders *o, struct orders_stats *out);
+
+#endif
