@@ -17,7 +17,11 @@ const char *event_get(const struct event *ev, const char *field) {
 }
 
 int event_set(struct event *ev, const char *field, const char *value) {
-    return json_object_set_new(ev->doc, field, json_string(value));
+    if (json_object_set_new(ev->doc, field, json_string(value)) != 0) return -1;
+    /* the borrowed pointers may name the string just replaced */
+    ev->id = event_get(ev, "id");
+    ev->order_id = event_get(ev, "order_id");
+    return 0;
 }
 
 static int event_check(const struct event *ev, char *err, size_t sz) {

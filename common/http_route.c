@@ -15,7 +15,7 @@ static int http_path_match(const char *pattern, const char *path, const char **p
 }
 
 static void http_allow_add(char *allow, size_t sz, const char *method) {
-    if (strstr(allow, method)) return;
+    if (sz == 0 || strstr(allow, method)) return;
     size_t used = strlen(allow);
     size_t need = strlen(method) + (used ? 2 : 0);
     if (used + need + 1 > sz) return;

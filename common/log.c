@@ -7,6 +7,10 @@
 #include <unistd.h>
 
 #define PIZZA_LOG_LINE_MAX 4096
+/* A long message is cut short of the line's end, and topic and key are cut to
+ * PIZZA_LOG_FIELD_MAX, so the fields after them and the closing brace always fit. */
+#define PIZZA_LOG_TAIL 768
+#define PIZZA_LOG_FIELD_MAX 256
 
 static const char *log_service = "pizza";
 static enum log_level log_min = LOG_INFO;
@@ -70,17 +74,23 @@ static size_t log_head(char *line, size_t cap, enum log_level level) {
     return log_append(line, pos, cap, "\",\"msg\":\"");
 }
 
+static size_t log_field_cap(size_t pos, size_t cap) {
+    return pos + PIZZA_LOG_FIELD_MAX < cap ? pos + PIZZA_LOG_FIELD_MAX : cap;
+}
+
 static size_t log_where_fields(char *line, size_t pos, size_t cap, const struct log_where *w) {
     if (!w) return pos;
     if (w->topic) {
         pos = log_append(line, pos, cap, ",\"topic\":\"");
-        pos = log_append(line, log_escape(line, pos, cap, w->topic, -1), cap, "\"");
+        pos = log_append(line, log_escape(line, pos, log_field_cap(pos, cap), w->topic, -1), cap,
+                         "\"");
     }
     if (w->partition >= 0) pos = log_append(line, pos, cap, ",\"partition\":%d", (int)w->partition);
     if (w->offset >= 0) pos = log_append(line, pos, cap, ",\"offset\":%lld", (long long)w->offset);
     if (w->key) {
         pos = log_append(line, pos, cap, ",\"key\":\"");
-        pos = log_append(line, log_escape(line, pos, cap, w->key, w->key_len), cap, "\"");
+        pos = log_append(line, log_escape(line, pos, log_field_cap(pos, cap), w->key, w->key_len),
+                         cap, "\"");
     }
     return pos;
 }
@@ -93,7 +103,7 @@ static void log_emit(enum log_level level, const struct log_where *where, const 
     vsnprintf(msg, sizeof(msg), fmt, ap);
     size_t cap = sizeof(line) - 3; /* room for "}\n" and NUL */
     size_t pos = log_head(line, cap, level);
-    pos = log_escape(line, pos, cap, msg, -1);
+    pos = log_escape(line, pos, cap - PIZZA_LOG_TAIL, msg, -1);
     pos = log_append(line, pos, cap, "\"");
     pos = log_where_fields(line, pos, cap, where);
     if (int_field) pos = log_append(line, pos, cap, ",\"%s\":%lld", int_field, int_value);

@@ -7,8 +7,9 @@ int parse_count(const char *s, long max, long *out) {
     long n = 0;
     for (const char *p = s; *p; p++) {
         if (*p < '0' || *p > '9') return -1;
-        n = n * 10 + (*p - '0');
-        if (n > max) return -1; /* checked per digit, so huge inputs never overflow */
+        int d = *p - '0';
+        if (n > max / 10 || n * 10 > max - d) return -1; /* n * 10 + d > max, without overflow */
+        n = n * 10 + d;
     }
     *out = n;
     return 0;

@@ -1,0 +1,256 @@
+/* orders.h: pizza-service's bounded in-memory order store. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "orders.h"
+
+static int setup(void **state) {
+    *state = orders_new(100);
+    return *state ? 0 : -1;
+}
+
+static int teardown(void **state) {
+    orders_free(*state);
+    return 0;
+}
+
+/* Renders id and parses the result; the caller owns the document. */
+static json_t *render_doc(struct orders *o, const char *id) {
+    size_t len = 0;
+    char *text = orders_render(o, id, &len);
+    if (!text) fail_msg("order %s did not render", id);
+    assert_int_equal(len, strlen(text));
+    json_error_t jerr;
+    json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!doc) fail_msg("render is not JSON (%s): %s", jerr.text, text);
+    free(text);
+    return doc;
+}
+
+static void assert_order(struct orders *o, const char *id, long count, const char *status,
+                         size_t n_pizzas) {
+    json_t *doc = render_doc(o, id);
+    assert_string_equal(json_string_value(json_object_get(doc, "id")), id);
+    assert_true(json_is_integer(json_object_get(doc, "count")));
+    assert_int_equal(json_integer_value(json_object_get(doc, "count")), count);
+    assert_string_equal(json_string_value(json_object_get(doc, "status")), status);
+    json_t *pizzas = json_object_get(doc, "pizzas");
+    assert_true(json_is_array(pizzas));
+    assert_int_equal(json_array_size(pizzas), n_pizzas);
+    json_decref(doc);
+}
+
+static enum orders_rc add_pizza(struct orders *o, const char *order_id, const char *pizza_id,
+                                const char *sauce) {
+    char json[256];
+    int n = snprintf(json, sizeof(json),
+                     "{\"id\":\"%s\",\"order_id\":\"%s\",\"sauce\":\"%s\",\"cheese\":\"none\","
+                     "\"meats\":\"ham\",\"veggies\":\"none\"}",
+                     pizza_id, order_id, sauce);
+    return orders_add_pizza(o, order_id, pizza_id, json, (size_t)n);
+}
+
+static void new_order_renders_pending(void **state) {
+    struct orders *o = *state;
+    assert_int_equal(orders_create(o, "order-1", 3), ORDERS_OK);
+    assert_order(o, "order-1", 3, "pending", 0);
+}
+
+static void pizzas_complete_an_order(void **state) {
+    struct orders *o = *state;
+    assert_int_equal(orders_create(o, "order-2", 2), ORDERS_OK);
+    assert_int_equal(add_pizza(o, "order-2", "p-a", "light"), ORDERS_OK);
+    assert_order(o, "order-2", 2, "pending", 1);
+    assert_int_equal(add_pizza(o, "order-2", "p-b", "extra"), ORDERS_OK);
+    assert_order(o, "order-2", 2, "complete", 2);
+
+    /* the stored pizzas come back verbatim */
+    json_t *doc = render_doc(o, "order-2");
+    json_t *pizzas = json_object_get(doc, "pizzas");
+    int seen_a = 0, seen_b = 0;
+    for (size_t i = 0; i < json_array_size(pizzas); i++) {
+        json_t *p = json_array_get(pizzas, i);
+        const char *id = json_string_value(json_object_get(p, "id"));
+        assert_non_null(id);
+        assert_string_equal(json_string_value(json_object_get(p, "order_id")), "order-2");
+        if (strcmp(id, "p-a") == 0) {
+            seen_a++;
+            assert_string_equal(json_string_value(json_object_get(p, "sauce")), "light");
+        } else if (strcmp(id, "p-b") == 0) {
+            seen_b++;
+            assert_string_equal(json_string_value(json_object_get(p, "sauce")), "extra");
+        }
+    }
+    assert_int_equal(seen_a, 1);
+    assert_int_equal(seen_b, 1);
+    json_decref(doc);
+}
+
+static void duplicate_pizza_is_ignored(void **state) {
+    struct orders *o = *state;
+    assert_int_equal(orders_create(o, "order-3", 3), ORDERS_OK);
+    assert_int_equal(add_pizza(o, "order-3", "p-1", "light"), ORDERS_OK);
+    assert_int_equal(add_pizza(o, "order-3", "p-1", "extra"), ORDERS_DUPLICATE);
+    assert_order(o, "order-3", 3, "pending", 1);
+    /* the first copy wins */
+    json_t *doc = render_doc(o, "order-3");
+    json_t *p = json_array_get(json_object_get(doc, "pizzas"), 0);
+    assert_string_equal(json_string_value(json_object_get(p, "sauce")), "light");
+    json_decref(doc);
+}
+
+static void extra_pizza_beyond_count_is_ignored(void **state) {
+    struct orders *o = *state;
+    assert_int_equal(orders_create(o, "order-4", 1), ORDERS_OK);
+    assert_int_equal(add_pizza(o, "order-4", "p-1", "none"), ORDERS_OK);
+    assert_int_not_equal(add_pizza(o, "order-4", "p-2", "none"), ORDERS_OK);
+    assert_order(o, "order-4", 1, "complete", 1);
+}
+
+static void unknown_order(void **state) {
+    struct orders *o = *state;
+    size_t len = 12345;
+    assert_null(orders_render(o, "no-such-order", &len));
+    assert_int_equal(add_pizza(o, "no-such-order", "p-1", "none"), ORDERS_UNKNOWN);
+    orders_remove(o, "no-such-order"); /* harmless */
+    struct orders_stats st;
+    orders_stats(o, &st);
+    assert_int_equal(st.pending + st.complete, 0);
+}
+
+static void duplicate_order_is_refused(void **state) {
+    struct orders *o = *state;
+    assert_int_equal(orders_create(o, "order-5", 2), ORDERS_OK);
+    assert_int_equal(add_pizza(o, "order-5", "p-1", "none"), ORDERS_OK);
+    assert_int_equal(orders_create(o, "order-5", 9), ORDERS_DUPLICATE);
+    assert_order(o, "order-5", 2, "pending", 1); /* the original is untouched */
+}
+
+static void remove_forgets_an_order(void **state) {
+    struct orders *o = *state;
+    assert_int_equal(orders_create(o, "order-6", 1), ORDERS_OK);
+    assert_int_equal(orders_create(o, "order-7", 1), ORDERS_OK);
+    orders_remove(o, "order-6");
+    size_t len;
+    assert_null(orders_render(o, "order-6", &len));
+    assert_order(o, "order-7", 1, "pending", 0);
+    /* the id can be used again */
+    assert_int_equal(orders_create(o, "order-6", 2), ORDERS_OK);
+    assert_order(o, "order-6", 2, "pending", 0);
+}
+
+static void stats_count_pending_and_complete(void **state) {
+    struct orders *o = *state;
+    struct orders_stats st;
+    assert_int_equal(orders_create(o, "s-1", 1), ORDERS_OK);
+    assert_int_equal(orders_create(o, "s-2", 2), ORDERS_OK);
+    assert_int_equal(orders_create(o, "s-3", 1), ORDERS_OK);
+    orders_stats(o, &st);
+    assert_int_equal(st.pending, 3);
+    assert_int_equal(st.complete, 0);
+
+    assert_int_equal(add_pizza(o, "s-1", "p", "none"), ORDERS_OK);
+    assert_int_equal(add_pizza(o, "s-2", "p", "none"), ORDERS_OK);
+    orders_stats(o, &st);
+    assert_int_equal(st.pending, 2);
+    assert_int_equal(st.complete, 1);
+
+    orders_remove(o, "s-1"); /* a complete one */
+    orders_remove(o, "s-2"); /* a pending one */
+    orders_stats(o, &st);
+    assert_int_equal(st.pending, 1);
+    assert_int_equal(st.complete, 0);
+}
+
+static void full_store_refuses_when_all_pending(void **state) {
+    (void)state;
+    struct orders *o = orders_new(2);
+    assert_non_null(o);
+    assert_int_equal(orders_create(o, "a", 1), ORDERS_OK);
+    assert_int_equal(orders_create(o, "b", 1), ORDERS_OK);
+    assert_int_equal(orders_create(o, "c", 1), ORDERS_FULL);
+    size_t len;
+    assert_null(orders_render(o, "c", &len));
+    assert_order(o, "a", 1, "pending", 0);
+    assert_order(o, "b", 1, "pending", 0);
+    orders_free(o);
+}
+
+static void full_store_evicts_oldest_complete(void **state) {
+    (void)state;
+    struct orders *o = orders_new(2);
+    assert_non_null(o);
+    assert_int_equal(orders_create(o, "a", 1), ORDERS_OK);
+    assert_int_equal(orders_create(o, "b", 1), ORDERS_OK);
+    assert_int_equal(add_pizza(o, "b", "p", "none"), ORDERS_OK); /* b complete, a pending */
+    assert_int_equal(orders_create(o, "c", 1), ORDERS_OK);
+    size_t len;
+    assert_null(orders_render(o, "b", &len));
+    assert_order(o, "a", 1, "pending", 0);
+    assert_order(o, "c", 1, "pending", 0);
+    struct orders_stats st;
+    orders_stats(o, &st);
+    assert_int_equal(st.pending, 2);
+    assert_int_equal(st.complete, 0);
+
+    /* with two complete, the older one goes first */
+    assert_int_equal(add_pizza(o, "c", "p", "none"), ORDERS_OK);
+    assert_int_equal(add_pizza(o, "a", "p", "none"), ORDERS_OK);
+    assert_int_equal(orders_create(o, "d", 1), ORDERS_OK);
+    assert_null(orders_render(o, "a", &len));
+    assert_order(o, "c", 1, "complete", 1);
+    assert_order(o, "d", 1, "pending", 0);
+    orders_free(o);
+}
+
+static void many_orders_stay_bounded(void **state) {
+    (void)state;
+    struct orders *o = orders_new(50);
+    assert_non_null(o);
+    char id[32];
+    for (int i = 0; i < 1000; i++) {
+        snprintf(id, sizeof(id), "bulk-%d", i);
+        assert_int_equal(orders_create(o, id, 1), ORDERS_OK);
+        assert_int_equal(add_pizza(o, id, "p", "none"), ORDERS_OK);
+    }
+    struct orders_stats st;
+    orders_stats(o, &st);
+    assert_int_equal(st.pending + st.complete, 50);
+    size_t len;
+    assert_null(orders_render(o, "bulk-949", &len));
+    char *text = orders_render(o, "bulk-950", &len);
+    assert_non_null(text);
+    free(text);
+    orders_free(o);
+}
+
+static void free_accepts_null(void **state) {
+    (void)state;
+    orders_free(NULL);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(new_order_renders_pending, setup, teardown),
+        cmocka_unit_test_setup_teardown(pizzas_complete_an_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(duplicate_pizza_is_ignored, setup, teardown),
+        cmocka_unit_test_setup_teardown(extra_pizza_beyond_count_is_ignored, setup, teardown),
+        cmocka_unit_test_setup_teardown(unknown_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(duplicate_order_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(remove_forgets_an_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(stats_count_pending_and_complete, setup, teardown),
+        cmocka_unit_test(full_store_refuses_when_all_pending),
+        cmocka_unit_test(full_store_evicts_oldest_complete),
+        cmocka_unit_test(many_orders_stay_bounded),
+        cmocka_unit_test(free_accepts_null),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
