@@ -13,7 +13,7 @@ enum orders_rc {
     ORDERS_UNKNOWN,   /* no such order */
     ORDERS_FULL,      /* max_orders pending: nothing can be evicted */
     ORDERS_NOMEM,
-    ORDERS_INVALID,   /* not an order id (parse_is_order_id), or count < 1 */
+    ORDERS_INVALID, /* not an order id (parse_is_order_id), or count < 1 */
 };
 
 /** @returns NULL on allocation failure. Free with orders_free(). */
