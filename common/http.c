@@ -147,6 +147,17 @@ static enum MHD_Result http_dispatch(struct http_server *s, struct http_req *r, 
     return http_queue(r);
 }
 
+/* Refuses a declared oversize body before reading it, and before MHD answers
+ * "Expect: 100-continue", so the client need not send it at all. */
+static int http_declared_too_large(struct http_server *s, struct http_req *r) {
+    const char *cl =
+        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (!cl || strtoull(cl, NULL, 10) <= s->body_limit) return 0;
+    r->handled = 1;
+    http_reply_error(r, 413, "request body over %zu bytes", s->body_limit);
+    return 1;
+}
+
 static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                        const char *method, const char *version,
                                        const char *upload_data, size_t *upload_size,
@@ -160,7 +171,7 @@ static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, c
         r->conn = conn;
         pthread_mutex_init(&r->lock, NULL);
         *req_cls = r;
-        return MHD_YES;
+        return http_declared_too_large(s, r) ? http_queue(r) : MHD_YES;
     }
     if (r->handled) { /* resumed, or body still arriving after an early 413 */
         *upload_size = 0;
@@ -186,6 +197,33 @@ static void http_on_completed(void *cls, struct MHD_Connection *conn, void **req
     *req_cls = NULL;
 }
 
+static int http_hex(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Decodes %XX in place like MHD's own unescaper, except %00: handlers get the
+ * path as a C string, where a decoded NUL would silently cut "1%00x" to "1". */
+static size_t http_unescape(void *cls, struct MHD_Connection *conn, char *s) {
+    (void)cls;
+    (void)conn;
+    char *out = s;
+    for (const char *in = s; *in; in++) {
+        int hi, lo;
+        if (in[0] == '%' && (hi = http_hex(in[1])) >= 0 && (lo = http_hex(in[2])) >= 0 &&
+            (hi | lo) != 0) {
+            *out++ = (char)(hi * 16 + lo);
+            in += 2;
+        } else {
+            *out++ = *in;
+        }
+    }
+    *out = '\0';
+    return (size_t)(out - s);
+}
+
 static void http_on_mhd_log(void *cls, const char *fmt, va_list ap) {
     char msg[512];
     (void)cls;
@@ -209,10 +247,11 @@ struct http_server *http_start(const struct http_route *routes, size_t n, int po
                      MHD_USE_ERROR_LOG;
     s->mhd = MHD_start_daemon(
         flags, (uint16_t)port, NULL, NULL, http_on_request, s, /* logger first: MHD wants it */
-        MHD_OPTION_EXTERNAL_LOGGER, http_on_mhd_log, NULL, MHD_OPTION_NOTIFY_COMPLETED,
-        http_on_completed, s, MHD_OPTION_CONNECTION_LIMIT, lim->connections,
-        MHD_OPTION_CONNECTION_TIMEOUT, lim->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        lim->header_bytes, MHD_OPTION_THREAD_POOL_SIZE, lim->threads, MHD_OPTION_END);
+        MHD_OPTION_EXTERNAL_LOGGER, http_on_mhd_log, NULL, MHD_OPTION_UNESCAPE_CALLBACK,
+        http_unescape, NULL, MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, s,
+        MHD_OPTION_CONNECTION_LIMIT, lim->connections, MHD_OPTION_CONNECTION_TIMEOUT,
+        lim->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, lim->header_bytes,
+        MHD_OPTION_THREAD_POOL_SIZE, lim->threads, MHD_OPTION_END);
     if (!s->mhd) {
         snprintf(errstr, sz, "cannot listen on port %d (in use, or not permitted)", port);
         http_stop(s);

@@ -6,9 +6,14 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#define PRODUCER_MAX_TOPICS 8
 
 struct producer {
     rd_kafka_t *rk;
+    rd_kafka_topic_t *topics[PRODUCER_MAX_TOPICS];
+    int n_topics;
     producer_dr_fn dr;
     void *dr_arg;
     struct metric *delivered, *failed;
@@ -56,19 +61,42 @@ struct producer *producer_new(const struct cfg *c, const char *client_id, produc
     return p;
 }
 
-int producer_send(struct producer *p, const char *topic, const void *key, size_t key_len,
+rd_kafka_topic_t *producer_topic(struct producer *p, const char *name, char *errstr, size_t sz) {
+    const struct rd_kafka_metadata *md = NULL;
+    for (int i = 0; i < p->n_topics; i++)
+        if (strcmp(rd_kafka_topic_name(p->topics[i]), name) == 0) return p->topics[i];
+    if (p->n_topics == PRODUCER_MAX_TOPICS) {
+        snprintf(errstr, sz, "too many output topics");
+        return NULL;
+    }
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(p->rk, name, NULL);
+    if (!rkt) {
+        snprintf(errstr, sz, "topic %s: %s", name, rd_kafka_err2str(rd_kafka_last_error()));
+        return NULL;
+    }
+    p->topics[p->n_topics++] = rkt;
+    rd_kafka_resp_err_t err = rd_kafka_metadata(p->rk, 0, rkt, &md, 2000);
+    if (err) /* not fatal: brokers may come later, and /ready says so meanwhile */
+        log_warn("no metadata for topic %s yet: %s", name, rd_kafka_err2str(err));
+    else
+        rd_kafka_metadata_destroy(md);
+    return rkt;
+}
+
+int producer_send(struct producer *p, rd_kafka_topic_t *topic, const void *key, size_t key_len,
                   const void *value, size_t value_len, void *msg_opaque, int wait_ms, char *errstr,
                   size_t sz) {
     long long deadline = kafka_now_ms() + wait_ms;
     for (;;) {
         rd_kafka_resp_err_t err = rd_kafka_producev(
-            p->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key_len),
+            p->rk, RD_KAFKA_V_RKT(topic), RD_KAFKA_V_KEY(key, key_len),
             RD_KAFKA_V_VALUE((void *)value, value_len),
             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), /* caller's buffers are transient */
             RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END);
         if (!err) return 0;
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || kafka_fatal() || kafka_now_ms() >= deadline) {
-            snprintf(errstr, sz, "produce to %s: %s", topic, rd_kafka_err2str(err));
+            snprintf(errstr, sz, "produce to %s: %s", rd_kafka_topic_name(topic),
+                     rd_kafka_err2str(err));
             return -1;
         }
         rd_kafka_poll(p->rk, 100); /* back-pressure: deliveries free queue space */
@@ -95,6 +123,8 @@ void producer_free(struct producer *p, int flush_ms) {
         rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
         rd_kafka_poll(p->rk, 0); /* purged messages come back as failed deliveries */
     }
+    for (int i = 0; i < p->n_topics; i++)
+        rd_kafka_topic_destroy(p->topics[i]);
     rd_kafka_destroy(p->rk);
     free(p);
 }

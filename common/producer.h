@@ -19,10 +19,16 @@ struct producer *producer_new(const struct cfg *c, const char *client_id, produc
  * and reported failed through the callback. NULL-safe. */
 void producer_free(struct producer *p, int flush_ms);
 
+/** The handle of an output topic, created on first use and kept until
+ * producer_free(). Fetches its metadata (waiting up to 2 s) so the first
+ * message does not wait for librdkafka's periodic topic scan.
+ * @returns NULL on error (errstr set). */
+rd_kafka_topic_t *producer_topic(struct producer *p, const char *name, char *errstr, size_t sz);
+
 /** Queues one message (bytes copied). When the local queue is full it serves
  * delivery reports and retries for up to wait_ms (back-pressure, never a drop).
  * @returns 0, or -1 with errstr (the callback will NOT fire for this message). */
-int producer_send(struct producer *p, const char *topic, const void *key, size_t key_len,
+int producer_send(struct producer *p, rd_kafka_topic_t *topic, const void *key, size_t key_len,
                   const void *value, size_t value_len, void *msg_opaque, int wait_ms, char *errstr,
                   size_t sz);
 /** Serves delivery reports. @returns how many were served. */

@@ -31,6 +31,8 @@ static void service_install_signals(void) {
     signal(SIGPIPE, SIG_IGN); /* a vanished HTTP client must not kill the daemon */
 }
 
+static int service_http_settings(struct service *s, int default_port);
+
 static void service_usage(const char *name, const char *default_config) {
     printf("usage: %s [-c FILE] [-h]\n"
            "  -c FILE  configuration (default %s)\n"
@@ -40,8 +42,8 @@ static void service_usage(const char *name, const char *default_config) {
            name, default_config);
 }
 
-int service_init(struct service *s, const char *name, const char *default_config, int argc,
-                 char **argv) {
+int service_init(struct service *s, const char *name, const char *default_config, int default_port,
+                 int argc, char **argv) {
     const char *path = default_config;
     char err[512];
     int opt;
@@ -71,6 +73,7 @@ int service_init(struct service *s, const char *name, const char *default_config
         return -1;
     }
     log_init(name, level);
+    if (service_http_settings(s, default_port) == -1) return -1;
     service_install_signals();
     return 0;
 }
@@ -81,6 +84,25 @@ int service_setting(struct service *s, const char *section, const char *key, lon
     if (cfg_get_long(s->cfg, section, key, def, min, max, out, err, sizeof(err)) == 0) return 0;
     log_error("bad config: %s", err);
     return -1;
+}
+
+static int service_http_settings(struct service *s, int default_port) {
+    struct http_limits *lim = &s->http_limits;
+    long port, conns, idle, header, body, threads;
+    if (service_setting(s, "http", "port", default_port, 0, 65535, &port) == -1 ||
+        service_setting(s, "http", "max_connections", 1024, 1, 65536, &conns) == -1 ||
+        service_setting(s, "http", "idle_timeout_s", 30, 1, 3600, &idle) == -1 ||
+        service_setting(s, "http", "max_header_bytes", 16384, 1024, 1 << 20, &header) == -1 ||
+        service_setting(s, "http", "max_body_bytes", 4096, 0, 1 << 20, &body) == -1 ||
+        service_setting(s, "http", "threads", 2, 1, 64, &threads) == -1)
+        return -1;
+    s->http_port = (int)port;
+    lim->connections = (unsigned)conns;
+    lim->idle_timeout_s = (unsigned)idle;
+    lim->header_bytes = (size_t)header;
+    lim->body_bytes = (size_t)body;
+    lim->threads = (unsigned)threads;
+    return 0;
 }
 
 static enum http_result service_health(struct http_req *r, const char *param, void *arg) {
@@ -116,24 +138,7 @@ static enum http_result service_metrics(struct http_req *r, const char *param, v
     return HTTP_DONE;
 }
 
-static int service_http_limits(struct service *s, struct http_limits *lim) {
-    long conns, idle, header, body, threads;
-    if (service_setting(s, "http", "max_connections", 1024, 1, 65536, &conns) == -1 ||
-        service_setting(s, "http", "idle_timeout_s", 30, 1, 3600, &idle) == -1 ||
-        service_setting(s, "http", "max_header_bytes", 16384, 1024, 1 << 20, &header) == -1 ||
-        service_setting(s, "http", "max_body_bytes", 4096, 0, 1 << 20, &body) == -1 ||
-        service_setting(s, "http", "threads", 2, 1, 64, &threads) == -1)
-        return -1;
-    lim->connections = (unsigned)conns;
-    lim->idle_timeout_s = (unsigned)idle;
-    lim->header_bytes = (size_t)header;
-    lim->body_bytes = (size_t)body;
-    lim->threads = (unsigned)threads;
-    return 0;
-}
-
-int service_start_http(struct service *s, const struct http_route *routes, size_t n,
-                       int default_port) {
+int service_start_http(struct service *s, const struct http_route *routes, size_t n) {
     const struct http_route builtin[] = {
         {"GET", "/health", service_health, s},
         {"GET", "/ready", service_ready, s},
@@ -141,19 +146,15 @@ int service_start_http(struct service *s, const struct http_route *routes, size_
     };
     size_t nb = sizeof(builtin) / sizeof(builtin[0]);
     struct http_route all[32];
-    struct http_limits lim;
     char err[256];
-    long port;
     if (n + nb > sizeof(all) / sizeof(all[0])) {
         log_error("too many routes");
         return -1;
     }
-    if (service_setting(s, "http", "port", default_port, 0, 65535, &port) == -1 ||
-        service_http_limits(s, &lim) == -1)
-        return -1;
     memcpy(all, builtin, sizeof(builtin));
     if (n) memcpy(all + nb, routes, n * sizeof(*routes));
-    if (!(s->http = http_start(all, n + nb, (int)port, &lim, err, sizeof(err)))) {
+    if (!(s->http = http_start(all, n + nb, s->http_port, &s->http_limits, err, sizeof(err)))) {
+
         log_error("http: %s", err);
         return -1;
     }

@@ -11,20 +11,22 @@ struct service {
     const char *name; /* e.g. "sauce-service": log "service" field, client.id */
     struct cfg *cfg;  /* owned */
     struct http_server *http;
+    int http_port;
+    struct http_limits http_limits;
     int (*ready)(void *arg, char *why, size_t sz); /* 1 when ready, else 0 with why */
     void *ready_arg;
     int exit_code;
 };
 
-/** Parses -c FILE and -h, loads the config, starts logging, installs signal
- * handlers. @returns 0 to run, 1 when done (e.g. -h printed usage), -1 after
- * printing a one-line reason on stderr. */
-int service_init(struct service *s, const char *name, const char *default_config, int argc,
-                 char **argv);
-/** Starts HTTP on [http] port (default_port; HTTP_PORT overrides; 0 = any free
- * port) with routes plus the built-in ones. @returns 0, or -1 (logged). */
-int service_start_http(struct service *s, const struct http_route *routes, size_t n,
-                       int default_port);
+/** Parses -c FILE and -h, loads the config, validates [log] and [http] (port
+ * default_port; HTTP_PORT overrides; 0 = any free port), starts logging,
+ * installs signal handlers. @returns 0 to run, 1 when done (e.g. -h printed
+ * usage), -1 after printing a one-line reason on stderr. */
+int service_init(struct service *s, const char *name, const char *default_config, int default_port,
+                 int argc, char **argv);
+/** Starts HTTP with routes plus the built-in ones. @returns 0, or -1 (logged). */
+int service_start_http(struct service *s, const struct http_route *routes, size_t n);
+
 /** Reads an integer setting, logging a clear error. @returns 0, or -1. */
 int service_setting(struct service *s, const char *section, const char *key, long def, long min,
                     long max, long *out);

@@ -28,6 +28,7 @@ struct stage {
     struct service svc;
     const struct stage_def *def;
     const char *in_topic, *out_topic;
+    rd_kafka_topic_t *out; /* owned by producer */
     long max_batch, max_batch_ms, max_event_bytes;
     struct consumer *consumer;
     struct producer *producer;
@@ -131,8 +132,8 @@ static int stage_handle(struct stage *st, const rd_kafka_message_t *m) {
         log_error("out of memory transforming an event");
         return -1;
     }
-    while (rc == 0 && producer_send(st->producer, st->out_topic, m->key, m->key_len, value, len,
-                                    NULL, 500, err, sizeof(err)) == -1) {
+    while (rc == 0 && producer_send(st->producer, st->out, m->key, m->key_len, value, len, NULL,
+                                    500, err, sizeof(err)) == -1) {
         if (!service_running()) {
             log_warn("%s; stopping before this event", err);
             free(value);
@@ -188,6 +189,7 @@ static int stage_open(struct stage *st) {
         return -1;
     stage_register_metrics(st);
     if (!(st->producer = producer_new(s->cfg, s->name, stage_on_delivery, st, err, sizeof(err))) ||
+        !(st->out = producer_topic(st->producer, st->out_topic, err, sizeof(err))) ||
         !(st->consumer = consumer_new(s->cfg, s->name, group, topics, &hooks, err, sizeof(err)))) {
         log_error("kafka: %s", err);
         return -1;
@@ -195,7 +197,7 @@ static int stage_open(struct stage *st) {
     s->ready = stage_ready;
     s->ready_arg = st;
     log_info("topping %s: %s -> %s (group %s)", st->def->field, st->in_topic, st->out_topic, group);
-    return service_start_http(s, NULL, 0, st->def->http_port);
+    return service_start_http(s, NULL, 0);
 }
 
 /* Consumes until stopped. A batch ends when the input runs dry (low latency
@@ -218,19 +220,20 @@ int stage_main(const struct stage_def *def, int argc, char **argv) {
     struct stage st;
     memset(&st, 0, sizeof(st));
     st.def = def;
-    int rc = service_init(&st.svc, def->service, def->default_config, argc, argv);
+    int rc = service_init(&st.svc, def->service, def->default_config, def->http_port, argc, argv);
+
     if (rc != 0) {
         cfg_free(st.svc.cfg);
         return rc == 1 ? 0 : 2;
     }
-    rc = stage_open(&st) == 0 ? 0 : 1;
-    if (rc == 0) stage_run(&st);
+    int started = stage_open(&st) == 0;
+    if (started) stage_run(&st);
     if (st.svc.http) http_quiesce(st.svc.http);
     consumer_free(st.consumer); /* leaves the group; the revoke hook commits */
     producer_free(st.producer, 10000);
     stage_batch_reset(&st.batch);
-    if (rc == 0 && kafka_fatal()) rc = 1;
     service_shutdown(&st.svc);
+    if (!started) return 2; /* could not start: config or environment */
     log_info("stopped");
-    return rc;
+    return kafka_fatal() ? 1 : 0;
 }

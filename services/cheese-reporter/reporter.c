@@ -52,12 +52,14 @@ static int reporter_open(struct reporter *r) {
     }
     s->ready = reporter_ready;
     s->ready_arg = r;
-    return service_start_http(s, routes, 1, 5001);
+    return service_start_http(s, routes, 1);
 }
 
 int reporter_init(struct reporter *r, int argc, char **argv) {
     memset(r, 0, sizeof(*r));
-    int rc = service_init(&r->svc, "cheese-reporter", "config/cheese-reporter.ini", argc, argv);
+    int rc =
+        service_init(&r->svc, "cheese-reporter", "config/cheese-reporter.ini", 5001, argc, argv);
+
     if (rc != 0) return rc;
     return reporter_open(r) == 0 ? 0 : -1;
 }

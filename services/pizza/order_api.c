@@ -77,7 +77,7 @@ static long order_send_pizzas(struct pending_order *po) {
         char *value = event_new(&ev, po->id, pizza_id) == 0 ? event_encode(&ev, &len) : NULL;
         event_clear(&ev);
         snprintf(err, sizeof(err), "out of memory");
-        int rc = value ? producer_send(ps->producer, ps->order_topic, po->id, ORDER_ID_LEN, value,
+        int rc = value ? producer_send(ps->producer, ps->order_rkt, po->id, ORDER_ID_LEN, value,
                                        len, po, (int)ps->send_wait_ms, err, sizeof(err))
                        : -1;
         free(value);
@@ -162,5 +162,5 @@ int order_api_start(struct pizza_service *ps) {
         {"POST", "/order/*", order_post, ps},
         {"GET", "/order/*", order_get, ps},
     };
-    return service_start_http(&ps->svc, routes, sizeof(routes) / sizeof(routes[0]), 5000);
+    return service_start_http(&ps->svc, routes, sizeof(routes) / sizeof(routes[0]));
 }

@@ -26,8 +26,9 @@ static int pizza_ready(void *arg, char *why, size_t sz) {
 
 static void *pizza_poll_deliveries(void *arg) {
     struct pizza_service *ps = arg;
-    while (service_running())
+    while (!atomic_load(&ps->poller_stop))
         producer_poll(ps->producer, 100);
+
     return NULL;
 }
 
@@ -80,6 +81,7 @@ static int pizza_open(struct pizza_service *ps) {
     pizza_register_metrics(ps);
     if (!(ps->producer =
               producer_new(s->cfg, s->name, order_api_on_delivery, ps, err, sizeof(err))) ||
+        !(ps->order_rkt = producer_topic(ps->producer, ps->order_topic, err, sizeof(err))) ||
         !(ps->consumer = consumer_new(s->cfg, s->name, group, topics, NULL, err, sizeof(err)))) {
         log_error("kafka: %s", err);
         return -1;
@@ -96,7 +98,8 @@ static int pizza_open(struct pizza_service *ps) {
 
 int pizza_init(struct pizza_service *ps, int argc, char **argv) {
     memset(ps, 0, sizeof(*ps));
-    int rc = service_init(&ps->svc, "pizza-service", "config/pizza.ini", argc, argv);
+    int rc = service_init(&ps->svc, "pizza-service", "config/pizza.ini", 5000, argc, argv);
+
     if (rc != 0) return rc;
     return pizza_open(ps) == 0 ? 0 : -1;
 }
@@ -169,6 +172,7 @@ int pizza_shutdown(struct pizza_service *ps, int init_rc) {
     struct timespec tick = {0, 10 * 1000000};
     for (int i = 0; i < 1000 && atomic_load(&ps->posting) > 0; i++)
         nanosleep(&tick, NULL);
+    atomic_store(&ps->poller_stop, 1);
     if (ps->poller_started) pthread_join(ps->poller, NULL);
     if (ps->consumer) consumer_commit_stored(ps->consumer);
     consumer_free(ps->consumer);

@@ -14,6 +14,7 @@
 struct pizza_service {
     struct service svc;
     const char *order_topic, *done_topic;
+    rd_kafka_topic_t *order_rkt; /* owned by producer */
     long max_count, max_event_bytes, send_wait_ms;
     struct orders *orders;
     struct producer *producer; /* the HTTP threads produce; the main thread polls */
@@ -21,6 +22,7 @@ struct pizza_service {
     atomic_int posting;        /* POST handlers inside Kafka calls */
     pthread_t poller;          /* serves the producer's delivery reports */
     int poller_started;
+    atomic_int poller_stop; /* set by shutdown, which may come without a signal */
     struct metric *orders_accepted, *orders_failed, *pizzas_done, *pizzas_dup, *pizzas_stray,
         *poison, *pending_gauge, *complete_gauge;
 };

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian packages needed to build, run and test (as root, or via sudo).
+set -euo pipefail
+
+packages=(build-essential cmake pkg-config
+          librdkafka-dev libjansson-dev libmicrohttpd-dev libinih-dev libcmocka-dev
+          kcat curl jq procps)
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+as_root=()
+[ "$(id -u)" -eq 0 ] || as_root=(sudo)
+echo "deps: installing ${missing[*]}" >&2
+"${as_root[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >&2

@@ -1,0 +1,393 @@
+# shellcheck shell=bash
+# tests/lib.sh: shared library for the end-to-end tests in tests/e2e/.
+#
+# Usage (from tests/e2e/NAME.sh, which runs with `set -euo pipefail`):
+#   source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+#   lib_init NAME
+#   start_pipeline            # or start_broker + start_daemon ...
+#   assert_http 201 POST "http://127.0.0.1:$(port_of pizza-service)/order/3"
+#   pass
+#
+# Environment (set by ctest; defaults suit a manual run from a build in build/):
+#   PIZZA_BIN   directory holding every executable (pizza-devbroker, the daemons)
+#   PIZZA_ROOT  repository root; daemon configs are $PIZZA_ROOT/config/<name>.ini
+#
+# Rules for tests:
+#   - Call start_*/stop_*/kill9_daemon/assert_http in the test's own shell, never
+#     inside $(...): they record pids, ports and $BODY in shell variables, and
+#     only the starting shell can `wait` for its children's exit codes.
+#   - Everything started here is stopped by the EXIT trap; a background job the
+#     test starts itself can be handed over with track_pid.
+#   - Logs live in $WORK; on failure the last 40 lines of each are printed and
+#     $WORK is kept.
+
+PIZZA_ROOT=${PIZZA_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+PIZZA_BIN=${PIZZA_BIN:-$PIZZA_ROOT/build/bin}
+export PIZZA_ROOT PIZZA_BIN
+
+LIB_TEST_NAME=
+WORK=
+BODY=
+HTTP_CODE=
+declare -gA LIB_PIDS=()  # NAME -> pid of a running process we started
+declare -gA LIB_PORTS=() # NAME -> HTTP port of a daemon
+declare -gA LIB_LOGOFF=() # NAME -> byte offset in NAME.log where its current run starts
+declare -ga LIB_EXTRA_PIDS=()
+LIB_BROKER_FD=
+LIB_BROKER_OUT=
+
+# ---------------------------------------------------------------- reporting
+
+# fail MSG: prints MSG with the test's name and the test-script line that led
+# here (the first caller outside this library), then exits 1; the EXIT trap
+# then dumps the logs.
+fail() {
+    local i=0 frame where="?"
+    while frame=$(caller "$i"); do
+        if [[ ${frame##* } != "${BASH_SOURCE[0]}" ]]; then
+            where="${frame##* }:${frame%% *}"
+            break
+        fi
+        i=$((i + 1))
+    done
+    printf 'FAIL [%s] %s: %s\n' "${LIB_TEST_NAME:-?}" "${where##*/}" "$*" >&2
+    # Inside $(...) or a pipeline, exiting the subshell alone would let the
+    # test carry on with an empty value: make the test's own shell fail too.
+    ((BASH_SUBSHELL == 0)) || kill -USR1 $$ 2>/dev/null
+    exit 1
+}
+
+# pass: prints the final line and exits 0.
+pass() {
+    printf 'PASS [%s]\n' "$LIB_TEST_NAME"
+    exit 0
+}
+
+lib_log() { printf 'lib [%s]: %s\n' "${LIB_TEST_NAME:-?}" "$*" >&2; }
+
+# Milliseconds since the epoch, without forking date(1).
+lib_now_ms() {
+    local t=${EPOCHREALTIME/[.,]/}
+    echo $((t / 1000))
+}
+
+# ---------------------------------------------------------------- lifecycle
+
+# lib_init NAME: creates $WORK and installs the cleanup trap.
+lib_init() {
+    [[ $# -eq 1 ]] || fail "usage: lib_init NAME"
+    LIB_TEST_NAME=$1
+    WORK=$(mktemp -d "${TMPDIR:-/tmp}/pizza-e2e-$1.XXXXXX")
+    export WORK
+    trap 'lib_cleanup $?' EXIT
+    # INT/TERM become a failing exit so the EXIT trap runs exactly once.
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    trap 'exit 1' USR1 # sent by fail() from a subshell
+    local tool
+    for tool in curl jq kcat; do
+        command -v "$tool" >/dev/null || fail "required tool '$tool' not found in PATH"
+    done
+}
+
+# lib_alive PID: true while PID exists and is not a zombie (kill -0 succeeds
+# on an unreaped child, which would make a dead daemon look alive).
+lib_alive() {
+    local stat
+    { read -r stat </proc/"$1"/stat; } 2>/dev/null || return 1
+    stat=${stat##*) }
+    [[ ${stat%% *} != Z ]]
+}
+
+# lib_stop_pid PID TERM_WAIT_S: SIGTERM, wait, then SIGKILL; reaps it and
+# returns its exit status (128+signal if killed).
+lib_stop_pid() {
+    local pid=$1 deadline rc=0
+    deadline=$(($(lib_now_ms) + $2 * 1000))
+    kill -TERM "$pid" 2>/dev/null || true
+    while lib_alive "$pid" && (($(lib_now_ms) < deadline)); do sleep 0.05; done
+    if lib_alive "$pid"; then
+        lib_log "pid $pid ignored SIGTERM for $2 s; sending SIGKILL"
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || rc=$?
+    return "$rc"
+}
+
+# lib_stop_all PID...: stops several processes in parallel (TERM, 5 s, KILL).
+lib_stop_all() {
+    local pid deadline
+    (($# > 0)) || return 0
+    for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
+    deadline=$(($(lib_now_ms) + 5000))
+    for pid in "$@"; do
+        while lib_alive "$pid" && (($(lib_now_ms) < deadline)); do sleep 0.05; done
+        lib_alive "$pid" && kill -KILL "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null || true
+    done
+}
+
+lib_dump_logs() {
+    local f
+    for f in "$WORK"/*.log "$WORK"/*.out; do
+        [[ -f $f ]] || continue
+        printf '\n===== %s (last 40 lines) =====\n' "${f##*/}" >&2
+        tail -n 40 "$f" >&2
+    done
+    printf '\n===== logs kept in %s =====\n' "$WORK" >&2
+}
+
+# EXIT trap: daemons stop first so they can still reach the broker while they
+# flush and commit; then the broker and any tracked helpers.
+lib_cleanup() {
+    local rc=$1 name pids=()
+    trap - EXIT INT TERM USR1
+    set +e
+    for name in "${!LIB_PIDS[@]}"; do
+        [[ $name == broker ]] || pids+=("${LIB_PIDS[$name]}")
+    done
+    lib_stop_all "${pids[@]}"
+    pids=("${LIB_EXTRA_PIDS[@]}")
+    [[ -n ${LIB_PIDS[broker]:-} ]] && pids+=("${LIB_PIDS[broker]}")
+    lib_stop_all "${pids[@]}"
+    [[ -n $LIB_BROKER_FD ]] && exec {LIB_BROKER_FD}>&-
+    if [[ -n $WORK && -d $WORK ]]; then
+        if ((rc != 0)); then
+            lib_dump_logs
+        else
+            rm -rf "$WORK"
+        fi
+    fi
+    exit "$rc"
+}
+
+# track_pid PID: a background process the test started itself, stopped at exit.
+track_pid() { LIB_EXTRA_PIDS+=("$1"); }
+
+# pid_of NAME / port_of NAME: print the pid / HTTP port of a running daemon
+# started by start_daemon (pid_of broker works too).
+pid_of() {
+    [[ -n ${LIB_PIDS[$1]:-} ]] || fail "pid_of: '$1' is not running"
+    echo "${LIB_PIDS[$1]}"
+}
+
+port_of() {
+    [[ -n ${LIB_PORTS[$1]:-} ]] || fail "port_of: '$1' is not running"
+    echo "${LIB_PORTS[$1]}"
+}
+
+# ---------------------------------------------------------------- broker
+
+# start_broker [pizza-devbroker args...]: starts the dev broker with its stdin
+# on a fifo this shell keeps open (so broker_cmd can talk to it and EOF never
+# reaches it), waits for its bootstrap line and exports KAFKA_BOOTSTRAP_SERVERS.
+start_broker() {
+    local bin=$PIZZA_BIN/pizza-devbroker fifo=$WORK/broker.in deadline pid
+    [[ -n $WORK ]] || fail "start_broker: call lib_init first"
+    [[ -z ${LIB_PIDS[broker]:-} ]] || fail "start_broker: broker already running"
+    [[ -x $bin ]] || fail "start_broker: $bin not found or not executable (PIZZA_BIN=$PIZZA_BIN)"
+    LIB_BROKER_OUT=$WORK/broker.out
+    rm -f "$fifo" && mkfifo "$fifo"
+    # Read-write open of a fifo never blocks on Linux, and holding a writer
+    # here means the broker's own open for reading never blocks either.
+    exec {LIB_BROKER_FD}<>"$fifo"
+    (
+        exec {LIB_BROKER_FD}>&- # the broker must see EOF once we close ours
+        exec "$bin" "$@"
+    ) <"$fifo" >"$LIB_BROKER_OUT" 2>>"$WORK/broker.log" &
+    pid=$!
+    LIB_PIDS[broker]=$pid
+    deadline=$(($(lib_now_ms) + 10000))
+    until grep -q '^bootstrap\.servers=' "$LIB_BROKER_OUT"; do
+        lib_alive "$pid" || fail "pizza-devbroker exited before it was ready: $(tail -n 3 "$WORK/broker.log")"
+        (($(lib_now_ms) < deadline)) || fail "pizza-devbroker printed no bootstrap line within 10 s"
+        sleep 0.05
+    done
+    KAFKA_BOOTSTRAP_SERVERS=$(sed -n 's/^bootstrap\.servers=//p' "$LIB_BROKER_OUT" | head -n 1)
+    export KAFKA_BOOTSTRAP_SERVERS
+    lib_log "broker pid $pid at $KAFKA_BOOTSTRAP_SERVERS"
+}
+
+# broker_cmd COMMAND...: sends one control line ("broker down 1", "ping", ...)
+# and prints the broker's one-line reply ("ok" or "error: reason"). Returns 0
+# whenever a reply arrived, so assert on the text: assert_eq ok "$(broker_cmd ping)".
+# Safe inside $(...): the reply is found by line count, not by shell state.
+broker_cmd() {
+    local seen deadline
+    [[ -n $LIB_BROKER_FD && -n ${LIB_PIDS[broker]:-} ]] || fail "broker_cmd: broker not running"
+    # stdout holds only the bootstrap line and replies, one per command, and
+    # commands are strictly sequential: the reply is the line after those seen.
+    seen=$(wc -l <"$LIB_BROKER_OUT")
+    printf '%s\n' "$*" >&"$LIB_BROKER_FD"
+    deadline=$(($(lib_now_ms) + 10000))
+    while (($(wc -l <"$LIB_BROKER_OUT") <= seen)); do
+        (($(lib_now_ms) < deadline)) || fail "broker_cmd: no reply to '$*' within 10 s"
+        sleep 0.01
+    done
+    sed -n "$((seen + 1))p" "$LIB_BROKER_OUT"
+}
+
+# stop_broker: SIGTERM, waits up to 10 s (then SIGKILL); returns its exit code.
+stop_broker() {
+    local rc=0 pid=${LIB_PIDS[broker]:-}
+    [[ -n $pid ]] || fail "stop_broker: broker not running"
+    lib_stop_pid "$pid" 10 || rc=$?
+    unset 'LIB_PIDS[broker]'
+    exec {LIB_BROKER_FD}>&-
+    LIB_BROKER_FD=
+    ((rc == 0)) || lib_log "pizza-devbroker exited with code $rc"
+    return "$rc"
+}
+
+# ---------------------------------------------------------------- daemons
+
+# lib_config_of NAME: config file name of a daemon binary.
+lib_config_of() {
+    case $1 in
+    pizza-service) echo pizza.ini ;;
+    sauce-service) echo sauce.ini ;;
+    cheese-service) echo cheese.ini ;;
+    meat-service) echo meat.ini ;;
+    veggie-service) echo veggie.ini ;;
+    cheese-reporter) echo cheese-reporter.ini ;;
+    *) return 1 ;;
+    esac
+}
+
+LIB_DAEMONS=(pizza-service sauce-service cheese-service meat-service veggie-service cheese-reporter)
+
+# lib_launch NAME [args...]: starts the daemon in the background with cwd
+# $PIZZA_ROOT, HTTP_PORT=0 and KAFKA_BOOTSTRAP_SERVERS; output appended to
+# $WORK/NAME.log. Records the pid and the log offset this run starts at.
+lib_launch() {
+    local name=$1 cfg bin log
+    shift
+    cfg=$(lib_config_of "$name") || fail "start_daemon: unknown daemon '$name' (${LIB_DAEMONS[*]})"
+    cfg=$PIZZA_ROOT/config/$cfg
+    bin=$PIZZA_BIN/$name
+    log=$WORK/$name.log
+    [[ -z ${LIB_PIDS[$name]:-} ]] || fail "start_daemon: $name already running; stop_daemon first"
+    [[ -x $bin ]] || fail "start_daemon: $bin not found or not executable (PIZZA_BIN=$PIZZA_BIN)"
+    [[ -f $cfg ]] || fail "start_daemon: config $cfg not found"
+    [[ -n ${KAFKA_BOOTSTRAP_SERVERS:-} ]] || fail "start_daemon: no KAFKA_BOOTSTRAP_SERVERS (start_broker first)"
+    # Restarts append to the same log; only lines after this offset count.
+    touch "$log"
+    LIB_LOGOFF[$name]=$(stat -c %s "$log")
+    (
+        cd "$PIZZA_ROOT" || exit 127
+        [[ -z $LIB_BROKER_FD ]] || exec {LIB_BROKER_FD}>&- # keep the control fifo ours
+        export HTTP_PORT=0 KAFKA_BOOTSTRAP_SERVERS
+        exec "$bin" -c "$cfg" "$@"
+    ) >>"$log" 2>&1 &
+    LIB_PIDS[$name]=$!
+}
+
+# lib_died NAME WHAT: reaps a daemon that exited early and fails with its code.
+lib_died() {
+    local rc=0 pid=${LIB_PIDS[$1]}
+    wait "$pid" 2>/dev/null || rc=$?
+    unset "LIB_PIDS[$1]"
+    fail "$1 (pid $pid) exited with code $rc $2; last lines of $1.log: $(tail -n 3 "$WORK/$1.log")"
+}
+
+# lib_await NAME: waits for this run's "http listening" log line (15 s), records
+# the port, then waits for GET /ready to answer 200 (30 s).
+lib_await() {
+    local name=$1 pid=${LIB_PIDS[$1]} log=$WORK/$1.log off=${LIB_LOGOFF[$1]} port="" deadline code
+    deadline=$(($(lib_now_ms) + 15000))
+    while [[ -z $port ]]; do
+        port=$(tail -c +"$((off + 1))" "$log" | grep -F '"http listening"' |
+            jq -R -r 'fromjson? | select(.msg == "http listening") | .port' 2>/dev/null | head -n 1) || true
+        [[ -n $port ]] && break
+        lib_alive "$pid" || lib_died "$name" "before logging 'http listening'"
+        (($(lib_now_ms) < deadline)) || fail "$name logged no 'http listening' line within 15 s"
+        sleep 0.05
+    done
+    [[ $port =~ ^[0-9]+$ ]] || fail "$name logged 'http listening' with a bad port: '$port'"
+    LIB_PORTS[$name]=$port
+    deadline=$(($(lib_now_ms) + 30000))
+    while :; do
+        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/ready") || true
+        [[ $code == 200 ]] && break
+        lib_alive "$pid" || lib_died "$name" "while waiting for /ready"
+        (($(lib_now_ms) < deadline)) || fail "$name: GET /ready answered '$code', not 200, for 30 s"
+        sleep 0.05
+    done
+    lib_log "$name pid $pid ready on port $port"
+}
+
+# start_daemon NAME [args...]: starts one daemon and waits until it is ready.
+start_daemon() {
+    [[ $# -ge 1 ]] || fail "usage: start_daemon NAME [args...]"
+    lib_launch "$@"
+    lib_await "$1"
+}
+
+# stop_daemon NAME: SIGTERM, waits up to 10 s (then SIGKILL); returns the exit
+# code, so: rc=0; stop_daemon pizza-service || rc=$?; assert_eq 0 "$rc" "..."
+stop_daemon() {
+    local rc=0 pid=${LIB_PIDS[$1]:-}
+    [[ -n $pid ]] || fail "stop_daemon: '$1' is not running"
+    lib_stop_pid "$pid" 10 || rc=$?
+    unset "LIB_PIDS[$1]" "LIB_PORTS[$1]"
+    ((rc == 0)) || lib_log "$1 exited with code $rc"
+    return "$rc"
+}
+
+# kill9_daemon NAME: SIGKILL, reaped at once; NAME can then be started again.
+kill9_daemon() {
+    local pid=${LIB_PIDS[$1]:-}
+    [[ -n $pid ]] || fail "kill9_daemon: '$1' is not running"
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    unset "LIB_PIDS[$1]" "LIB_PORTS[$1]"
+    lib_log "$1 pid $pid killed with SIGKILL"
+}
+
+# start_pipeline [pizza-devbroker args...]: the broker and all six daemons.
+# The daemons start together and are then awaited one by one, so their
+# consumer-group joins overlap instead of adding up.
+start_pipeline() {
+    local name
+    start_broker "$@"
+    for name in "${LIB_DAEMONS[@]}"; do lib_launch "$name"; done
+    for name in "${LIB_DAEMONS[@]}"; do lib_await "$name"; done
+}
+
+# ---------------------------------------------------------------- assertions
+
+# assert_eq EXPECTED ACTUAL MSG
+assert_eq() {
+    [[ $# -eq 3 ]] || fail "usage: assert_eq EXPECTED ACTUAL MSG"
+    [[ $1 == "$2" ]] || fail "$3: expected '$1', got '$2'"
+}
+
+# assert_http CODE METHOD URL [curl args...]: runs the request, checks the
+# status code and leaves the body in $BODY (and the code in $HTTP_CODE).
+# Extra args go to curl, e.g. -H 'Content-Type: application/json' -d '{}'.
+assert_http() {
+    [[ $# -ge 3 ]] || fail "usage: assert_http CODE METHOD URL [curl args...]"
+    local want=$1 method=$2 url=$3 out=$WORK/http_body
+    shift 3
+    local how=(-X "$method")
+    [[ $method == HEAD ]] && how=(--head) # -X HEAD would wait for a body
+    HTTP_CODE=$(curl -s -o "$out" -w '%{http_code}' --max-time 10 "${how[@]}" "$@" "$url") || true
+    BODY=$(cat "$out" 2>/dev/null) || BODY=
+    [[ $HTTP_CODE == "$want" ]] ||
+        fail "$method $url: expected HTTP $want, got ${HTTP_CODE:-none}; body: ${BODY:0:500}"
+}
+
+# wait_until TIMEOUT_S CMD...: runs CMD every 50 ms until it succeeds; fails
+# after TIMEOUT_S seconds showing CMD's last output. CMD's output is hidden.
+wait_until() {
+    [[ $# -ge 2 ]] || fail "usage: wait_until TIMEOUT_S CMD..."
+    local deadline out=$WORK/wait_until.out
+    [[ $1 =~ ^[0-9]+$ ]] || fail "wait_until: TIMEOUT_S must be whole seconds, got '$1'"
+    deadline=$(($(lib_now_ms) + $1 * 1000))
+    shift
+    while :; do
+        if "$@" >"$out" 2>&1; then return 0; fi
+        (($(lib_now_ms) < deadline)) || fail "timed out waiting for: $* (last output: $(tail -c 300 "$out"))"
+        sleep 0.05
+    done
+}
