@@ -10,37 +10,56 @@ cd "$root"
 bash scripts/deps.sh
 bash scripts/build.sh
 
+rundir=$(mktemp -d "${TMPDIR:-/tmp}/pizza-run.XXXXXX")
+names=()
 pids=()
+
 stop_all() {
     trap - INT TERM EXIT
     echo "run: stopping..." >&2
-    # daemons first so they can commit and leave their groups, the broker last
+    # daemons before the broker, so they can still commit and leave their groups
     for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
         kill -TERM "${pids[i]}" 2>/dev/null || true
-        wait "${pids[i]}" 2>/dev/null || true
+        wait "${pids[i]}" 2>/dev/null || echo "run: ${names[i]} exited with code $?" >&2
     done
+    rm -rf "$rundir"
     echo "run: stopped" >&2
 }
-trap stop_all INT TERM EXIT
+trap stop_all EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# start NAME COMMAND...: runs COMMAND in the background, output prefixed with [NAME].
+start() {
+    local name=$1
+    shift
+    "$@" > >(sed -u "s/^/[$name] /") 2>&1 &
+    names+=("$name")
+    pids+=($!)
+}
 
 if [ -z "${KAFKA_BOOTSTRAP_SERVERS:-}" ]; then
-    exec {broker_out}< <("$bin/pizza-devbroker" </dev/null 2> >(sed -u 's/^/[devbroker] /' >&2))
+    # own session: the terminal's Ctrl-C must not stop it before the daemons commit
+    setsid "$bin/pizza-devbroker" </dev/null >"$rundir/broker.out" \
+        2> >(sed -u 's/^/[devbroker] /' >&2) &
+    names+=(pizza-devbroker)
     pids+=($!)
-    read -r -t 15 line <&"$broker_out" || { echo "run: dev broker did not start" >&2; exit 1; }
-    export KAFKA_BOOTSTRAP_SERVERS=${line#bootstrap.servers=}
+    for _ in $(seq 1 150); do
+        grep -q '^bootstrap.servers=' "$rundir/broker.out" && break
+        sleep 0.1
+    done
+    KAFKA_BOOTSTRAP_SERVERS=$(sed -n 's/^bootstrap.servers=//p' "$rundir/broker.out")
+    [ -n "$KAFKA_BOOTSTRAP_SERVERS" ] || { echo "run: dev broker did not start" >&2; exit 1; }
+    export KAFKA_BOOTSTRAP_SERVERS
     echo "run: dev broker (in-memory, for local use only) at $KAFKA_BOOTSTRAP_SERVERS" >&2
 fi
 
-start() { # NAME CONFIG
-    "$bin/$1" -c "config/$2.ini" > >(sed -u "s/^/[$1] /") 2>&1 &
-    pids+=($!)
-}
-start sauce-service sauce
-start cheese-service cheese
-start meat-service meat
-start veggie-service veggie
-start cheese-reporter cheese-reporter
-start pizza-service pizza
+start sauce-service "$bin/sauce-service" -c config/sauce.ini
+start cheese-service "$bin/cheese-service" -c config/cheese.ini
+start meat-service "$bin/meat-service" -c config/meat.ini
+start veggie-service "$bin/veggie-service" -c config/veggie.ini
+start cheese-reporter "$bin/cheese-reporter" -c config/cheese-reporter.ini
+start pizza-service "$bin/pizza-service" -c config/pizza.ini
 
 for _ in $(seq 1 150); do
     curl -sf localhost:5000/ready >/dev/null 2>&1 && break
@@ -56,5 +75,10 @@ run: all services up. Try:
 Ctrl-C stops everything.
 
 TRY
-wait -n "${pids[@]}" || true
-echo "run: a process exited; stopping the rest" >&2
+# Runs until Ctrl-C, or until any process ends: then everything stops.
+rc=0
+wait -n "${pids[@]}" || rc=$?
+((rc == 0)) || echo "run: a process failed with exit code $rc; stopping the rest" >&2
+exit "$rc"
+
+
