@@ -11,6 +11,8 @@
 # Environment (set by ctest; defaults suit a manual run from a build in build/):
 #   PIZZA_BIN   directory holding every executable (pizza-devbroker, the daemons)
 #   PIZZA_ROOT  repository root; daemon configs are $PIZZA_ROOT/config/<name>.ini
+#   PIZZA_WRAPPER  optional command prefix for the daemons (e.g. valgrind ...)
+
 #
 # Rules for tests:
 #   - Call start_*/stop_*/kill9_daemon/assert_http in the test's own shell, never
@@ -151,7 +153,16 @@ lib_cleanup() {
     [[ -n ${LIB_PIDS[broker]:-} ]] && pids+=("${LIB_PIDS[broker]}")
     lib_stop_all "${pids[@]}"
     [[ -n $LIB_BROKER_FD ]] && exec {LIB_BROKER_FD}>&-
+    # Sanitizers and valgrind (-q) report memory errors and leaks in the
+    # daemons' logs, often only at exit: any report fails the test.
+    if [[ -n $WORK && -d $WORK ]] && ((rc == 0)) &&
+        grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:|^==[0-9]+== ' "$WORK"/*.log >/dev/null 2>&1; then
+        printf 'FAIL [%s]: sanitizer report in %s\n' "$LIB_TEST_NAME" \
+            "$(grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:|^==[0-9]+== ' "$WORK"/*.log | tr '\n' ' ')" >&2
+        rc=1
+    fi
     if [[ -n $WORK && -d $WORK ]]; then
+
         if ((rc != 0)); then
             lib_dump_logs
         else
@@ -277,7 +288,9 @@ lib_launch() {
         cd "$PIZZA_ROOT" || exit 127
         [[ -z $LIB_BROKER_FD ]] || exec {LIB_BROKER_FD}>&- # keep the control fifo ours
         export HTTP_PORT=0 KAFKA_BOOTSTRAP_SERVERS
-        exec "$bin" -c "$cfg" "$@"
+        # PIZZA_WRAPPER runs daemons under a tool, e.g. "valgrind --error-exitcode=99"
+        # shellcheck disable=SC2086
+        exec ${PIZZA_WRAPPER:-} "$bin" -c "$cfg" "$@"
     ) >>"$log" 2>&1 &
     LIB_PIDS[$name]=$!
 }
