@@ -169,3 +169,16 @@ void consumer_commit_stored(struct consumer *c) {
     rd_kafka_resp_err_t err = rd_kafka_commit(c->rk, NULL, 1);
     if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) log_warn("commit: %s", rd_kafka_err2str(err));
 }
+
+int consumer_ready(void *consumer, char *why, size_t sz) {
+    struct consumer *c = consumer;
+    if (!kafka_brokers_up()) {
+        snprintf(why, sz, "no broker reachable");
+        return 0;
+    }
+    if (!c || consumer_assigned(c) == 0) {
+        snprintf(why, sz, "no partitions assigned");
+        return 0;
+    }
+    return 1;
+}

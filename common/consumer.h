@@ -38,6 +38,10 @@ void consumer_store(struct consumer *c, const rd_kafka_message_t *m);
 void consumer_commit_stored(struct consumer *c);
 /** Number of partitions currently assigned; safe from any thread. */
 int consumer_assigned(const struct consumer *c);
+/** A service readiness check (see service.h): a broker is reachable and this
+ * consumer (arg) has partitions. @returns 1, or 0 with the reason in why. */
+int consumer_ready(void *consumer, char *why, size_t sz);
+
 rd_kafka_t *consumer_handle(struct consumer *c);
 
 #endif

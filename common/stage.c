@@ -1,8 +1,9 @@
 #include "stage.h"
 
 #include "consumer.h"
-#include "event.h"
+#include "intake.h"
 #include "kafka.h"
+
 #include "log.h"
 #include "metrics.h"
 #include "producer.h"
@@ -33,7 +34,8 @@ struct stage {
     struct consumer *consumer;
     struct producer *producer;
     struct stage_batch batch;
-    struct metric *consumed, *produced, *poison, *commits, *redone;
+    struct intake intake;
+    struct metric *produced, *commits, *redone;
 };
 
 static void stage_on_delivery(void *msg_opaque, rd_kafka_resp_err_t err, void *arg) {
@@ -97,24 +99,12 @@ static void stage_on_revoke(const rd_kafka_topic_partition_list_t *parts, int lo
     stage_finish_batch(arg, !lost);
 }
 
-static struct log_where stage_where(const rd_kafka_message_t *m) {
-    return (struct log_where){rd_kafka_topic_name(m->rkt), m->partition, m->offset, m->key,
-                              (int)m->key_len};
-}
-
 /* @returns 0 with the topped event's bytes in *out (caller frees), 1 for a
  * poison event (logged), -1 when out of memory. */
 static int stage_transform(struct stage *st, const rd_kafka_message_t *m, char **out, size_t *len) {
     struct event ev;
-    struct event_origin origin = {rd_kafka_topic_name(m->rkt), m->partition, m->offset};
-    char why[PIZZA_EVENT_ERR_MAX], topping[PIZZA_MENU_TEXT_MAX];
-    if (event_decode(&ev, m->payload, m->len, (size_t)st->max_event_bytes, &origin, why,
-                     sizeof(why)) == -1) {
-        struct log_where w = stage_where(m);
-        log_at(LOG_WARN, &w, "skipping bad event: %s", why);
-        metric_add(st->poison, 1);
-        return 1;
-    }
+    char topping[PIZZA_MENU_TEXT_MAX];
+    if (intake_decode(&st->intake, m, &ev) == -1) return 1;
     menu_choose(st->def->menu, ev.id, topping);
     *out = event_set(&ev, st->def->field, topping) == 0 ? event_encode(&ev, len) : NULL;
     event_clear(&ev);
@@ -126,7 +116,6 @@ static int stage_transform(struct stage *st, const rd_kafka_message_t *m, char *
 static int stage_handle(struct stage *st, const rd_kafka_message_t *m) {
     char *value = NULL, err[256];
     size_t len = 0;
-    metric_add(st->consumed, 1);
     int rc = stage_transform(st, m, &value, &len);
     if (rc == -1) {
         log_error("out of memory transforming an event");
@@ -146,29 +135,13 @@ static int stage_handle(struct stage *st, const rd_kafka_message_t *m) {
     return 0;
 }
 
-static int stage_ready(void *arg, char *why, size_t sz) {
-    struct stage *st = arg;
-    if (!kafka_brokers_up()) {
-        snprintf(why, sz, "no broker reachable");
-        return 0;
-    }
-    if (!st->consumer || consumer_assigned(st->consumer) == 0) {
-        snprintf(why, sz, "no partitions assigned");
-        return 0;
-    }
-    return 1;
-}
-
 static void stage_register_metrics(struct stage *st) {
-    char in[160], out[160];
-    snprintf(in, sizeof(in), "topic=\"%s\"", st->in_topic);
+    char out[160];
     snprintf(out, sizeof(out), "topic=\"%s\"", st->out_topic);
-    st->consumed = metrics_register(METRIC_COUNTER, "pizza_events_consumed_total",
-                                    "Events read from the input topic", in);
+    intake_init(&st->intake, st->in_topic, (size_t)st->max_event_bytes);
     st->produced = metrics_register(METRIC_COUNTER, "pizza_events_produced_total",
                                     "Events written to the output topic", out);
-    st->poison =
-        metrics_register(METRIC_COUNTER, "pizza_events_poison_total", "Bad events skipped", in);
+
     st->commits = metrics_register(METRIC_COUNTER, "pizza_stage_commits_total",
                                    "Batches whose offsets were committed", NULL);
     st->redone = metrics_register(METRIC_COUNTER, "pizza_stage_redone_events_total",
@@ -194,8 +167,8 @@ static int stage_open(struct stage *st) {
         log_error("kafka: %s", err);
         return -1;
     }
-    s->ready = stage_ready;
-    s->ready_arg = st;
+    s->ready = consumer_ready;
+    s->ready_arg = st->consumer;
     log_info("topping %s: %s -> %s (group %s)", st->def->field, st->in_topic, st->out_topic, group);
     return service_start_http(s, NULL, 0);
 }

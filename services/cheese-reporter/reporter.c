@@ -14,44 +14,28 @@ static enum http_result reporter_get_report(struct http_req *req, const char *pa
     return HTTP_DONE;
 }
 
-static int reporter_ready(void *arg, char *why, size_t sz) {
-    struct reporter *r = arg;
-    if (!kafka_brokers_up()) {
-        snprintf(why, sz, "no broker reachable");
-        return 0;
-    }
-    if (consumer_assigned(r->consumer) == 0) {
-        snprintf(why, sz, "no partitions assigned");
-        return 0;
-    }
-    return 1;
-}
-
 static int reporter_open(struct reporter *r) {
     struct service *s = &r->svc;
-    char err[512], labels[160];
+    char err[512];
+    long max_event_bytes;
     r->topic = cfg_get_str(s->cfg, "reporter", "input_topic", "pizza-with-cheese");
     const char *group = cfg_get_str(s->cfg, "reporter", "group_id", "cheese-reporter");
     const char *topics[] = {r->topic, NULL};
     const struct http_route routes[] = {{"GET", "/report", reporter_get_report, r}};
-    if (service_setting(s, "reporter", "max_event_bytes", 65536, 64, 1 << 20,
-                        &r->max_event_bytes) == -1)
+    if (service_setting(s, "reporter", "max_event_bytes", 65536, 64, 1 << 20, &max_event_bytes) ==
+        -1)
         return -1;
     if (!(r->tally = tally_new())) {
         log_error("out of memory");
         return -1;
     }
-    snprintf(labels, sizeof(labels), "topic=\"%s\"", r->topic);
-    r->counted = metrics_register(METRIC_COUNTER, "pizza_events_consumed_total",
-                                  "Events read from the input topic", labels);
-    r->poison =
-        metrics_register(METRIC_COUNTER, "pizza_events_poison_total", "Bad events skipped", labels);
+    intake_init(&r->intake, r->topic, (size_t)max_event_bytes);
     if (!(r->consumer = consumer_new(s->cfg, s->name, group, topics, NULL, err, sizeof(err)))) {
         log_error("kafka: %s", err);
         return -1;
     }
-    s->ready = reporter_ready;
-    s->ready_arg = r;
+    s->ready = consumer_ready;
+    s->ready_arg = r->consumer;
     return service_start_http(s, routes, 1);
 }
 
@@ -59,23 +43,13 @@ int reporter_init(struct reporter *r, int argc, char **argv) {
     memset(r, 0, sizeof(*r));
     int rc =
         service_init(&r->svc, "cheese-reporter", "config/cheese-reporter.ini", 5001, argc, argv);
-
     if (rc != 0) return rc;
     return reporter_open(r) == 0 ? 0 : -1;
 }
 
 static void reporter_count(struct reporter *r, const rd_kafka_message_t *m) {
     struct event ev;
-    struct event_origin origin = {rd_kafka_topic_name(m->rkt), m->partition, m->offset};
-    char why[PIZZA_EVENT_ERR_MAX];
-    metric_add(r->counted, 1);
-    if (event_decode(&ev, m->payload, m->len, (size_t)r->max_event_bytes, &origin, why,
-                     sizeof(why)) == -1) {
-        struct log_where w = {origin.topic, m->partition, m->offset, m->key, (int)m->key_len};
-        log_at(LOG_WARN, &w, "skipping bad event: %s", why);
-        metric_add(r->poison, 1);
-        return;
-    }
+    if (intake_decode(&r->intake, m, &ev) == -1) return;
     tally_add(r->tally, event_get(&ev, "cheese"), 1);
     event_clear(&ev);
 }

@@ -1,7 +1,7 @@
 #ifndef PIZZA_REPORTER_H
 #define PIZZA_REPORTER_H
 #include "consumer.h"
-#include "metrics.h"
+#include "intake.h"
 #include "service.h"
 #include "tally.h"
 
@@ -10,10 +10,9 @@
 struct reporter {
     struct service svc;
     const char *topic;
-    long max_event_bytes;
+    struct intake intake;
     struct consumer *consumer;
     struct tally *tally;
-    struct metric *counted, *poison;
 };
 
 /** @returns 0 to run, 1 when done already (-h), -1 on error (reported). */

@@ -11,19 +11,6 @@
 
 #define PIZZA_COMMIT_INTERVAL_MS 1000
 
-static int pizza_ready(void *arg, char *why, size_t sz) {
-    struct pizza_service *ps = arg;
-    if (!kafka_brokers_up()) {
-        snprintf(why, sz, "no broker reachable");
-        return 0;
-    }
-    if (consumer_assigned(ps->consumer) == 0) {
-        snprintf(why, sz, "no partitions of %s assigned", ps->done_topic);
-        return 0;
-    }
-    return 1;
-}
-
 static void *pizza_poll_deliveries(void *arg) {
     struct pizza_service *ps = arg;
     while (!atomic_load(&ps->poller_stop))
@@ -33,8 +20,6 @@ static void *pizza_poll_deliveries(void *arg) {
 }
 
 static void pizza_register_metrics(struct pizza_service *ps) {
-    char done[160];
-    snprintf(done, sizeof(done), "topic=\"%s\"", ps->done_topic);
     ps->orders_accepted = metrics_register(METRIC_COUNTER, "pizza_orders_accepted_total",
                                            "Orders durably written to Kafka", NULL);
     ps->orders_failed =
@@ -47,8 +32,6 @@ static void pizza_register_metrics(struct pizza_service *ps) {
     ps->pizzas_stray =
         metrics_register(METRIC_COUNTER, "pizza_pizzas_stray_total",
                          "Finished pizzas of orders this instance does not hold", NULL);
-    ps->poison =
-        metrics_register(METRIC_COUNTER, "pizza_events_poison_total", "Bad events skipped", done);
     ps->pending_gauge = metrics_register(METRIC_GAUGE, "pizza_orders", "Orders held, by status",
                                          "status=\"pending\"");
     ps->complete_gauge = metrics_register(METRIC_GAUGE, "pizza_orders", "Orders held, by status",
@@ -57,14 +40,16 @@ static void pizza_register_metrics(struct pizza_service *ps) {
 
 static int pizza_settings(struct pizza_service *ps) {
     struct service *s = &ps->svc;
-    long max_orders;
+    long max_orders, max_event_bytes;
     ps->order_topic = cfg_get_str(s->cfg, "orders", "order_topic", "pizza");
     ps->done_topic = cfg_get_str(s->cfg, "orders", "completed_topic", "pizza-with-veggies");
     if (service_setting(s, "orders", "max_count", 100, 1, 10000, &ps->max_count) ||
         service_setting(s, "orders", "max_orders", 100000, 1, 100000000, &max_orders) ||
         service_setting(s, "orders", "send_wait_ms", 1000, 0, 60000, &ps->send_wait_ms) ||
-        service_setting(s, "orders", "max_event_bytes", 65536, 64, 1 << 20, &ps->max_event_bytes))
+        service_setting(s, "orders", "max_event_bytes", 65536, 64, 1 << 20, &max_event_bytes))
         return -1;
+    intake_init(&ps->intake, ps->done_topic, (size_t)max_event_bytes);
+
     if (!(ps->orders = orders_new((size_t)max_orders))) {
         log_error("out of memory");
         return -1;
@@ -91,8 +76,8 @@ static int pizza_open(struct pizza_service *ps) {
         return -1;
     }
     ps->poller_started = 1;
-    s->ready = pizza_ready;
-    s->ready_arg = ps;
+    s->ready = consumer_ready;
+    s->ready_arg = ps->consumer;
     return order_api_start(ps);
 }
 
@@ -108,16 +93,11 @@ int pizza_init(struct pizza_service *ps, int argc, char **argv) {
  * a seed event gets the id derived for it. */
 static void pizza_complete(struct pizza_service *ps, const rd_kafka_message_t *m) {
     struct event ev;
-    struct event_origin origin = {rd_kafka_topic_name(m->rkt), m->partition, m->offset};
-    struct log_where w = {origin.topic, m->partition, m->offset, m->key, (int)m->key_len};
-    char why[PIZZA_EVENT_ERR_MAX], *json;
+    struct log_where w = {ps->done_topic, m->partition, m->offset, m->key, (int)m->key_len};
+    char *json;
     size_t len;
-    if (event_decode(&ev, m->payload, m->len, (size_t)ps->max_event_bytes, &origin, why,
-                     sizeof(why)) == -1) {
-        log_at(LOG_WARN, &w, "skipping bad event: %s", why);
-        metric_add(ps->poison, 1);
-        return;
-    }
+    if (intake_decode(&ps->intake, m, &ev) == -1) return;
+
     if (!(json = event_encode(&ev, &len))) {
         log_at(LOG_ERROR, &w, "out of memory storing a pizza");
     } else {

@@ -4,6 +4,7 @@
 #include <stdatomic.h>
 
 #include "consumer.h"
+#include "intake.h"
 #include "metrics.h"
 #include "orders.h"
 #include "producer.h"
@@ -15,7 +16,8 @@ struct pizza_service {
     struct service svc;
     const char *order_topic, *done_topic;
     rd_kafka_topic_t *order_rkt; /* owned by producer */
-    long max_count, max_event_bytes, send_wait_ms;
+    long max_count, send_wait_ms;
+    struct intake intake; /* completions */
     struct orders *orders;
     struct producer *producer; /* the HTTP threads produce; the main thread polls */
     struct consumer *consumer; /* completions, polled by the main thread */
@@ -24,7 +26,7 @@ struct pizza_service {
     int poller_started;
     atomic_int poller_stop; /* set by shutdown, which may come without a signal */
     struct metric *orders_accepted, *orders_failed, *pizzas_done, *pizzas_dup, *pizzas_stray,
-        *poison, *pending_gauge, *complete_gauge;
+        *pending_gauge, *complete_gauge;
 };
 
 /** @returns 0 to run, 1 when done already (-h), -1 on error (reported). */
