@@ -78,7 +78,8 @@ static int kafka_set(rd_kafka_conf_t *conf, const char *key, const char *value, 
         log_debug("kafka property %s = %s", key, cfg_is_secret(key) ? "[redacted]" : value);
         return 0;
     }
-    snprintf(errstr, sz, "kafka property %s: %s", key, why); /* why never echoes the value */
+    /* librdkafka's reason quotes the value: never for a secret */
+    snprintf(errstr, sz, "kafka property %s: %s", key, cfg_is_secret(key) ? "invalid value" : why);
     return -1;
 }
 

@@ -99,37 +99,59 @@ static void stage_on_revoke(const rd_kafka_topic_partition_list_t *parts, int lo
     stage_finish_batch(arg, !lost);
 }
 
-/* @returns 0 with the topped event's bytes in *out (caller frees), 1 for a
- * poison event (logged), -1 when out of memory. */
-static int stage_transform(struct stage *st, const rd_kafka_message_t *m, char **out, size_t *len) {
+/* A topped event, keyed like its input; an input without a key (a seed
+ * producer may omit it) is keyed by order id, so an order stays on one partition. */
+struct stage_out {
+    char *value, *own_key; /* malloc'd */
+    size_t len, key_len;
+    const void *key;
+};
+
+/* @returns 0 with out filled (free with stage_out_free), 1 for a poison event
+ * (logged), -1 when out of memory. */
+static int stage_transform(struct stage *st, const rd_kafka_message_t *m, struct stage_out *out) {
     struct event ev;
     char topping[PIZZA_MENU_TEXT_MAX];
+    memset(out, 0, sizeof(*out));
     if (intake_decode(&st->intake, m, &ev) == -1) return 1;
     menu_choose(st->def->menu, ev.id, topping);
-    *out = event_set(&ev, st->def->field, topping) == 0 ? event_encode(&ev, len) : NULL;
+    if (event_set(&ev, st->def->field, topping) == 0) out->value = event_encode(&ev, &out->len);
+    out->key = m->key;
+    out->key_len = m->key_len;
+    if (!m->key && (out->own_key = strdup(ev.order_id))) {
+        out->key = out->own_key;
+        out->key_len = strlen(out->own_key);
+    }
     event_clear(&ev);
-    return *out ? 0 : -1;
+    return out->value && out->key ? 0 : -1;
+}
+
+static void stage_out_free(struct stage_out *out) {
+    free(out->value);
+    free(out->own_key);
 }
 
 /* @returns 0 when the event is handled (produced or skipped as poison), -1 when
  * it could not be produced: the caller must not commit past it. */
 static int stage_handle(struct stage *st, const rd_kafka_message_t *m) {
-    char *value = NULL, err[256];
-    size_t len = 0;
-    int rc = stage_transform(st, m, &value, &len);
+    struct stage_out out;
+    char err[256];
+    int rc = stage_transform(st, m, &out);
     if (rc == -1) {
         log_error("out of memory transforming an event");
+        stage_out_free(&out);
         return -1;
     }
-    while (rc == 0 && producer_send(st->producer, st->out, m->key, m->key_len, value, len, NULL,
-                                    500, err, sizeof(err)) == -1) {
+    while (rc == 0 && producer_send(st->producer, st->out, out.key, out.key_len, out.value, out.len,
+                                    NULL, 500, err, sizeof(err)) == -1) {
         if (!service_running()) {
             log_warn("%s; stopping before this event", err);
-            free(value);
+            stage_out_free(&out);
             return -1;
         }
     }
-    free(value);
+    stage_out_free(&out);
+
     if (rc == 0) metric_add(st->produced, 1);
     stage_batch_track(&st->batch, m);
     return 0;
