@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t service_stop_requested;
+static volatile sig_atomic_t service_failed;
 
 static void service_on_signal(int sig) {
     (void)sig;
@@ -18,7 +19,16 @@ static void service_on_signal(int sig) {
 }
 
 int service_running(void) {
-    return !service_stop_requested && !kafka_fatal();
+    return !service_stop_requested && !service_failed && !kafka_fatal();
+}
+
+void service_fail(const char *why) {
+    log_error("stopping, a restart is needed: %s", why);
+    service_failed = 1;
+}
+
+int service_exit_code(void) {
+    return service_failed || kafka_fatal() ? 1 : 0;
 }
 
 static void service_install_signals(void) {

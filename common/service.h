@@ -30,8 +30,14 @@ int service_start_http(struct service *s, const struct http_route *routes, size_
 /** Reads an integer setting, logging a clear error. @returns 0, or -1. */
 int service_setting(struct service *s, const char *section, const char *key, long def, long min,
                     long max, long *out);
-/** @returns 1 until SIGTERM/SIGINT or a fatal Kafka error. */
+/** @returns 1 until SIGTERM/SIGINT, service_fail() or a fatal Kafka error. */
 int service_running(void);
+/** Stops the service because it cannot go on safely; it exits 1 so a
+ * supervisor restarts it. Logs why. */
+void service_fail(const char *why);
+/** @returns the exit code for a service that ran: 0, or 1 after a failure. */
+int service_exit_code(void);
+
 /** Frees config and stops HTTP (call after Kafka clients are closed). NULL-safe. */
 void service_shutdown(struct service *s);
 

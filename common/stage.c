@@ -3,7 +3,6 @@
 #include "consumer.h"
 #include "intake.h"
 #include "kafka.h"
-
 #include "log.h"
 #include "metrics.h"
 #include "producer.h"
@@ -13,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* The events produced since the last commit, and where to resume if their
  * delivery fails. Offsets in next are the next to read, as Kafka commits them. */
@@ -88,7 +86,8 @@ static void stage_finish_batch(struct stage *st, int may_commit) {
     } else if (may_commit) {
         log_warn("%d deliveries failed; redoing %ld events", atomic_load(&b->failed), b->count);
         metric_add(st->redone, b->count);
-        consumer_seek(st->consumer, b->start);
+        /* going on past events that were not delivered would commit over them */
+        if (consumer_seek(st->consumer, b->start) == -1) service_fail("cannot rewind the input");
     }
     stage_batch_reset(b);
 }
@@ -230,5 +229,5 @@ int stage_main(const struct stage_def *def, int argc, char **argv) {
     service_shutdown(&st.svc);
     if (!started) return 2; /* could not start: config or environment */
     log_info("stopped");
-    return kafka_fatal() ? 1 : 0;
+    return service_exit_code();
 }

@@ -1,7 +1,6 @@
 #include "reporter.h"
 
 #include "event.h"
-#include "kafka.h"
 #include "log.h"
 
 #include <stdio.h>
@@ -66,7 +65,7 @@ void reporter_run(struct reporter *r) {
 }
 
 int reporter_shutdown(struct reporter *r, int init_rc) {
-    int rc = init_rc == 1 ? 0 : init_rc == -1 ? 2 : kafka_fatal() ? 1 : 0;
+    int rc = init_rc == 1 ? 0 : init_rc == -1 ? 2 : service_exit_code();
     if (r->svc.http) http_quiesce(r->svc.http);
     consumer_free(r->consumer);
     service_shutdown(&r->svc);

@@ -147,7 +147,7 @@ void pizza_run(struct pizza_service *ps) {
 /* Order matters: no new POSTs, then every POST answered (its deliveries
  * flushed or purged), then HTTP can stop, then the rest. */
 int pizza_shutdown(struct pizza_service *ps, int init_rc) {
-    int rc = init_rc == 1 ? 0 : init_rc == -1 ? 2 : kafka_fatal() ? 1 : 0;
+    int rc = init_rc == 1 ? 0 : init_rc == -1 ? 2 : service_exit_code();
     if (ps->svc.http) http_quiesce(ps->svc.http);
     struct timespec tick = {0, 10 * 1000000};
     for (int i = 0; i < 1000 && atomic_load(&ps->posting) > 0; i++)
