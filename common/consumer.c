@@ -154,10 +154,6 @@ int consumer_assigned(const struct consumer *c) {
     return atomic_load(&c->assigned);
 }
 
-rd_kafka_t *consumer_handle(struct consumer *c) {
-    return c->rk;
-}
-
 void consumer_store(struct consumer *c, const rd_kafka_message_t *m) {
     (void)c;
     rd_kafka_resp_err_t err = rd_kafka_offset_store(m->rkt, m->partition, m->offset);

@@ -42,6 +42,4 @@ int consumer_assigned(const struct consumer *c);
  * consumer (arg) has partitions. @returns 1, or 0 with the reason in why. */
 int consumer_ready(void *consumer, char *why, size_t sz);
 
-rd_kafka_t *consumer_handle(struct consumer *c);
-
 #endif

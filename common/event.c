@@ -73,8 +73,9 @@ int event_decode(struct event *ev, const void *buf, size_t len, size_t max_len,
         snprintf(err, sz, "not JSON: %s at byte %d", jerr.text, jerr.position);
         return -1;
     }
-    if (event_check(ev, err, sz) == -1 ||
-        (!json_object_get(ev->doc, "id") && event_derive_id(ev, origin) == -1)) {
+    ev->derived_id = !json_object_get(ev->doc, "id");
+    if (event_check(ev, err, sz) == -1 || (ev->derived_id && event_derive_id(ev, origin) == -1)) {
+
         if (!err[0]) snprintf(err, sz, "out of memory");
         event_clear(ev);
         return -1;

@@ -11,6 +11,7 @@ struct event {
     json_t *doc;          /* owned */
     const char *id;       /* borrowed from doc */
     const char *order_id; /* borrowed from doc */
+    int derived_id;       /* the id is ours, not in the bytes decoded */
 };
 
 /* Where an event was read from; used to derive an id for the seed's events,

@@ -98,10 +98,6 @@ void http_reply_error(struct http_req *r, int status, const char *fmt, ...) {
     http_reply_json(r, status, json_pack("{s:s}", "error", msg));
 }
 
-const char *http_query(struct http_req *r, const char *key) {
-    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
-}
-
 static enum MHD_Result http_queue(struct http_req *r) {
     if (r->queued) return MHD_YES;
     r->queued = 1;

@@ -57,7 +57,5 @@ void http_reply_error(struct http_req *r, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /** Adds a response header; call before the reply. @returns 0, or -1 when full. */
 int http_add_header(struct http_req *r, const char *name, const char *value);
-/** Query argument of the request, or NULL. Only inside the handler. */
-const char *http_query(struct http_req *r, const char *key);
 
 #endif

@@ -111,17 +111,16 @@ int producer_flush(struct producer *p, int timeout_ms) {
     return rd_kafka_flush(p->rk, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : -1;
 }
 
-rd_kafka_t *producer_handle(struct producer *p) {
-    return p->rk;
-}
-
 void producer_free(struct producer *p, int flush_ms) {
     if (!p) return;
     if (producer_flush(p, flush_ms) == -1) {
         log_warn("%d messages undelivered at shutdown; reporting them failed",
                  rd_kafka_outq_len(p->rk));
         rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-        rd_kafka_poll(p->rk, 0); /* purged messages come back as failed deliveries */
+        /* purged messages come back as failed deliveries, in-flight ones only
+         * once their broker thread lets go: serve until all are reported */
+        if (producer_flush(p, 2000) == -1)
+            log_error("%d delivery reports never came", rd_kafka_outq_len(p->rk));
     }
     for (int i = 0; i < p->n_topics; i++)
         rd_kafka_topic_destroy(p->topics[i]);

@@ -35,6 +35,5 @@ int producer_send(struct producer *p, rd_kafka_topic_t *topic, const void *key, 
 int producer_poll(struct producer *p, int timeout_ms);
 /** Waits until every queued message is reported. @returns 0, or -1 on timeout. */
 int producer_flush(struct producer *p, int timeout_ms);
-rd_kafka_t *producer_handle(struct producer *p);
 
 #endif

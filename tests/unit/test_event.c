@@ -82,6 +82,7 @@ static void seed_event_gets_stable_derived_id(void **state) {
     assert_string_equal(a.id, "pizza-with-sauce:3:12345");
     assert_string_equal(event_get(&a, "id"), "pizza-with-sauce:3:12345");
     assert_string_equal(a.order_id, "o-9");
+    assert_int_equal(a.derived_id, 1); /* its bytes lack the id: re-encode to keep it */
 
     /* reprocessing the same record gives the same id */
     decode_ok(&b, seed_event, &origin);
@@ -114,7 +115,9 @@ static void derived_id_is_kept_downstream(void **state) {
     char err[PIZZA_EVENT_ERR_MAX] = "";
     assert_int_equal(event_decode(&second, bytes, len, MAX_LEN, &later, err, sizeof(err)), 0);
     assert_string_equal(second.id, "pizza-with-sauce:3:12345");
+    assert_int_equal(second.derived_id, 0); /* carried in the bytes: they can be kept as-is */
     free(bytes);
+
     event_clear(&first);
     event_clear(&second);
 }
