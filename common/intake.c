@@ -20,8 +20,13 @@ int intake_decode(struct intake *in, const rd_kafka_message_t *m, struct event *
     metric_add(in->consumed, 1);
     if (event_decode(ev, m->payload, m->len, in->max_event_bytes, &origin, why, sizeof(why)) == 0)
         return 0;
-    struct log_where w = {origin.topic, m->partition, m->offset, m->key, (int)m->key_len};
+    intake_reject(in, m, why);
+    return -1;
+}
+
+void intake_reject(struct intake *in, const rd_kafka_message_t *m, const char *why) {
+    struct log_where w = {rd_kafka_topic_name(m->rkt), m->partition, m->offset, m->key,
+                          (int)m->key_len};
     log_at(LOG_WARN, &w, "skipping bad event: %s", why);
     metric_add(in->poison, 1);
-    return -1;
 }

@@ -97,8 +97,9 @@ int producer_send(struct producer *p, rd_kafka_topic_t *topic, const void *key, 
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || kafka_fatal() || kafka_now_ms() >= deadline) {
             snprintf(errstr, sz, "produce to %s: %s", rd_kafka_topic_name(topic),
                      rd_kafka_err2str(err));
-            return -1;
+            return err == RD_KAFKA_RESP_ERR__QUEUE_FULL ? PRODUCER_FULL : PRODUCER_REFUSED;
         }
+
         rd_kafka_poll(p->rk, 100); /* back-pressure: deliveries free queue space */
     }
 }

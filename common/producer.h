@@ -27,7 +27,12 @@ rd_kafka_topic_t *producer_topic(struct producer *p, const char *name, char *err
 
 /** Queues one message (bytes copied). When the local queue is full it serves
  * delivery reports and retries for up to wait_ms (back-pressure, never a drop).
- * @returns 0, or -1 with errstr (the callback will NOT fire for this message). */
+ * @returns 0; PRODUCER_FULL when the queue stayed full (retry later);
+ * PRODUCER_REFUSED when this message can never be produced (e.g. too large).
+ * On either error errstr is set and the callback will NOT fire for this message. */
+#define PRODUCER_FULL (-2)
+#define PRODUCER_REFUSED (-1)
+
 int producer_send(struct producer *p, rd_kafka_topic_t *topic, const void *key, size_t key_len,
                   const void *value, size_t value_len, void *msg_opaque, int wait_ms, char *errstr,
                   size_t sz);

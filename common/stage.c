@@ -141,17 +141,17 @@ static int stage_handle(struct stage *st, const rd_kafka_message_t *m) {
         stage_out_free(&out);
         return -1;
     }
-    while (rc == 0 && producer_send(st->producer, st->out, out.key, out.key_len, out.value, out.len,
-                                    NULL, 500, err, sizeof(err)) == -1) {
-        if (!service_running()) {
-            log_warn("%s; stopping before this event", err);
-            stage_out_free(&out);
-            return -1;
-        }
-    }
+    int sent = rc == 0 ? PRODUCER_FULL : 0;
+    while (sent == PRODUCER_FULL && service_running())
+        sent = producer_send(st->producer, st->out, out.key, out.key_len, out.value, out.len, NULL,
+                             500, err, sizeof(err));
     stage_out_free(&out);
-
-    if (rc == 0) metric_add(st->produced, 1);
+    if (sent != 0 && !service_running()) { /* includes a fatal error: not the event's fault */
+        log_warn("%s; stopping before this event", err);
+        return -1;
+    }
+    if (sent == PRODUCER_REFUSED) intake_reject(&st->intake, m, err); /* e.g. grew too large */
+    if (rc == 0 && sent == 0) metric_add(st->produced, 1);
     stage_batch_track(&st->batch, m);
     return 0;
 }
@@ -162,7 +162,6 @@ static void stage_register_metrics(struct stage *st) {
     intake_init(&st->intake, st->in_topic, (size_t)st->max_event_bytes);
     st->produced = metrics_register(METRIC_COUNTER, "pizza_events_produced_total",
                                     "Events written to the output topic", out);
-
     st->commits = metrics_register(METRIC_COUNTER, "pizza_stage_commits_total",
                                    "Batches whose offsets were committed", NULL);
     st->redone = metrics_register(METRIC_COUNTER, "pizza_stage_redone_events_total",
@@ -215,9 +214,8 @@ int stage_main(const struct stage_def *def, int argc, char **argv) {
     memset(&st, 0, sizeof(st));
     st.def = def;
     int rc = service_init(&st.svc, def->service, def->default_config, def->http_port, argc, argv);
-
     if (rc != 0) {
-        cfg_free(st.svc.cfg);
+        service_shutdown(&st.svc);
         return rc == 1 ? 0 : 2;
     }
     int started = stage_open(&st) == 0;

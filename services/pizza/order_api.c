@@ -81,8 +81,9 @@ static long order_send_pizzas(struct pending_order *po) {
                                        len, po, (int)ps->send_wait_ms, err, sizeof(err))
                        : -1;
         free(value);
-        if (rc == -1) {
+        if (rc != 0) {
             log_warn("order %s: pizza %ld not queued: %s", po->id, i, err);
+
             return i - 1;
         }
     }
