@@ -41,53 +41,6 @@ static void service_install_signals(void) {
     signal(SIGPIPE, SIG_IGN); /* a vanished HTTP client must not kill the daemon */
 }
 
-static int service_http_settings(struct service *s, int default_port);
-
-static void service_usage(const char *name, const char *default_config) {
-    printf("usage: %s [-c FILE] [-h]\n"
-           "  -c FILE  configuration (default %s)\n"
-           "  -h       this help\n"
-           "environment: KAFKA_BOOTSTRAP_SERVERS, KAFKA_<PROPERTY> (dots as underscores),\n"
-           "             HTTP_PORT, LOG_LEVEL override the file\n",
-           name, default_config);
-}
-
-int service_init(struct service *s, const char *name, const char *default_config, int default_port,
-                 int argc, char **argv) {
-    const char *path = default_config;
-    char err[512];
-    int opt;
-    memset(s, 0, sizeof(*s));
-    s->name = name;
-    while ((opt = getopt(argc, argv, "c:h")) != -1) {
-        if (opt == 'c') {
-            path = optarg;
-        } else {
-            service_usage(name, default_config);
-            return opt == 'h' ? 1 : -1;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "%s: unexpected argument: %s\n", name, argv[optind]);
-        return -1;
-    }
-    if (!(s->cfg = cfg_load(path, err, sizeof(err)))) {
-        fprintf(stderr, "%s: bad config: %s\n", name, err);
-        return -1;
-    }
-    enum log_level level;
-    const char *lvl = cfg_get_str(s->cfg, "log", "level", "info");
-    if (log_level_parse(lvl, &level) == -1) {
-        fprintf(stderr, "%s: bad config: [log] level = \"%s\": expected debug|info|warn|error\n",
-                name, lvl);
-        return -1;
-    }
-    log_init(name, level);
-    if (service_http_settings(s, default_port) == -1) return -1;
-    service_install_signals();
-    return 0;
-}
-
 int service_setting(struct service *s, const char *section, const char *key, long def, long min,
                     long max, long *out) {
     char err[256];
@@ -112,6 +65,52 @@ static int service_http_settings(struct service *s, int default_port) {
     lim->header_bytes = (size_t)header;
     lim->body_bytes = (size_t)body;
     lim->threads = (unsigned)threads;
+    return 0;
+}
+
+static void service_usage(FILE *to, const char *name, const char *default_config) {
+    fprintf(to,
+            "usage: %s [-c FILE] [-h]\n"
+            "  -c FILE  configuration (default %s)\n"
+            "  -h       this help\n"
+            "environment: KAFKA_BOOTSTRAP_SERVERS, KAFKA_<PROPERTY> (dots as underscores),\n"
+            "             HTTP_PORT, LOG_LEVEL override the file\n",
+            name, default_config);
+}
+
+int service_init(struct service *s, const char *name, const char *default_config, int default_port,
+                 int argc, char **argv) {
+    const char *path = default_config;
+    char err[512];
+    int opt;
+    memset(s, 0, sizeof(*s));
+    s->name = name;
+    while ((opt = getopt(argc, argv, "c:h")) != -1) {
+        if (opt == 'c') {
+            path = optarg;
+        } else {
+            service_usage(opt == 'h' ? stdout : stderr, name, default_config);
+            return opt == 'h' ? 1 : -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "%s: unexpected argument: %s\n", name, argv[optind]);
+        return -1;
+    }
+    if (!(s->cfg = cfg_load(path, err, sizeof(err)))) {
+        fprintf(stderr, "%s: bad config: %s\n", name, err);
+        return -1;
+    }
+    enum log_level level;
+    const char *lvl = cfg_get_str(s->cfg, "log", "level", "info");
+    if (log_level_parse(lvl, &level) == -1) {
+        fprintf(stderr, "%s: bad config: [log] level = \"%s\": expected debug|info|warn|error\n",
+                name, lvl);
+        return -1;
+    }
+    log_init(name, level);
+    if (service_http_settings(s, default_port) == -1) return -1;
+    service_install_signals();
     return 0;
 }
 
