@@ -34,6 +34,8 @@ HTTP_CODE=
 declare -gA LIB_PIDS=()  # NAME -> pid of a running process we started
 declare -gA LIB_PORTS=() # NAME -> HTTP port of a daemon
 declare -gA LIB_LOGOFF=() # NAME -> byte offset in NAME.log where its current run starts
+declare -gA LIB_LASTPORT=() # NAME -> HTTP port of its latest run (kept after it stops)
+LIB_EXIT_CODE=            # exit code of the daemon reap_daemon last reaped
 declare -ga LIB_EXTRA_PIDS=()
 LIB_BROKER_FD=
 LIB_BROKER_OUT=
@@ -268,8 +270,9 @@ lib_config_of() {
 LIB_DAEMONS=(pizza-service sauce-service cheese-service meat-service veggie-service cheese-reporter)
 
 # lib_launch NAME [args...]: starts the daemon in the background with cwd
-# $PIZZA_ROOT, HTTP_PORT=0 and KAFKA_BOOTSTRAP_SERVERS; output appended to
-# $WORK/NAME.log. Records the pid and the log offset this run starts at.
+# $PIZZA_ROOT, HTTP_PORT=0 (or $LIB_HTTP_PORT if set, as restart_daemon does)
+# and KAFKA_BOOTSTRAP_SERVERS; output appended to $WORK/NAME.log. Records the
+# pid and the log offset this run starts at.
 lib_launch() {
     local name=$1 cfg bin log
     shift
@@ -287,7 +290,7 @@ lib_launch() {
     (
         cd "$PIZZA_ROOT" || exit 127
         [[ -z $LIB_BROKER_FD ]] || exec {LIB_BROKER_FD}>&- # keep the control fifo ours
-        export HTTP_PORT=0 KAFKA_BOOTSTRAP_SERVERS
+        export HTTP_PORT=${LIB_HTTP_PORT:-0} KAFKA_BOOTSTRAP_SERVERS
         # PIZZA_WRAPPER runs daemons under a tool, e.g. "valgrind --error-exitcode=99"
         # shellcheck disable=SC2086
         exec ${PIZZA_WRAPPER:-} "$bin" -c "$cfg" "$@"
@@ -303,21 +306,34 @@ lib_died() {
     fail "$1 (pid $pid) exited with code $rc $2; last lines of $1.log: $(tail -n 3 "$WORK/$1.log")"
 }
 
-# lib_await NAME: waits for this run's "http listening" log line (15 s), records
-# the port, then waits for GET /ready to answer 200 (30 s).
-lib_await() {
-    local name=$1 pid=${LIB_PIDS[$1]} log=$WORK/$1.log off=${LIB_LOGOFF[$1]} port="" deadline code
+# lib_await_listening NAME [soft]: waits for this run's "http listening" log
+# line (15 s) and records the port. If the daemon exits first: fails, or with
+# "soft" reaps it, sets LIB_EXIT_CODE and returns 1.
+lib_await_listening() {
+    local name=$1 pid=${LIB_PIDS[$1]} log=$WORK/$1.log off=${LIB_LOGOFF[$1]} port="" deadline
     deadline=$(($(lib_now_ms) + 15000))
     while [[ -z $port ]]; do
         port=$(tail -c +"$((off + 1))" "$log" | grep -F '"http listening"' |
             jq -R -r 'fromjson? | select(.msg == "http listening") | .port' 2>/dev/null | head -n 1) || true
         [[ -n $port ]] && break
-        lib_alive "$pid" || lib_died "$name" "before logging 'http listening'"
+        if ! lib_alive "$pid"; then
+            [[ ${2:-} == soft ]] || lib_died "$name" "before logging 'http listening'"
+            LIB_EXIT_CODE=0
+            wait "$pid" 2>/dev/null || LIB_EXIT_CODE=$?
+            unset "LIB_PIDS[$name]"
+            return 1
+        fi
         (($(lib_now_ms) < deadline)) || fail "$name logged no 'http listening' line within 15 s"
         sleep 0.05
     done
     [[ $port =~ ^[0-9]+$ ]] || fail "$name logged 'http listening' with a bad port: '$port'"
     LIB_PORTS[$name]=$port
+    LIB_LASTPORT[$name]=$port
+}
+
+# lib_await_ready NAME: waits for GET /ready of a listening daemon to answer 200 (30 s).
+lib_await_ready() {
+    local name=$1 pid=${LIB_PIDS[$1]} port=${LIB_PORTS[$1]} deadline code
     deadline=$(($(lib_now_ms) + 30000))
     while :; do
         code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/ready") || true
@@ -327,6 +343,13 @@ lib_await() {
         sleep 0.05
     done
     lib_log "$name pid $pid ready on port $port"
+}
+
+# lib_await NAME: waits for this run's "http listening" log line (15 s), records
+# the port, then waits for GET /ready to answer 200 (30 s).
+lib_await() {
+    lib_await_listening "$1"
+    lib_await_ready "$1"
 }
 
 # start_daemon NAME [args...]: starts one daemon and waits until it is ready.
@@ -355,6 +378,45 @@ kill9_daemon() {
     wait "$pid" 2>/dev/null || true
     unset "LIB_PIDS[$1]" "LIB_PORTS[$1]"
     lib_log "$1 pid $pid killed with SIGKILL"
+}
+
+# reap_daemon NAME: if NAME (started here) has exited on its own, reaps it,
+# forgets it as kill9_daemon does (restart_daemon can start it again), sets
+# LIB_EXIT_CODE and returns 0; returns 1 while it runs.
+reap_daemon() {
+    local pid=${LIB_PIDS[$1]:-}
+    [[ -n $pid ]] || fail "reap_daemon: '$1' is not running"
+    lib_alive "$pid" && return 1
+    LIB_EXIT_CODE=0
+    wait "$pid" 2>/dev/null || LIB_EXIT_CODE=$?
+    unset "LIB_PIDS[$1]" "LIB_PORTS[$1]"
+    lib_log "$1 pid $pid had exited with code $LIB_EXIT_CODE"
+}
+
+# restart_daemon NAME [listening]: starts a stopped or killed daemon again on
+# the HTTP port of its previous run (clients keep their URL) and waits until
+# it is ready, or with "listening" only until it serves HTTP. If the port is
+# briefly taken (e.g. by a client socket), retries for up to 5 s.
+restart_daemon() {
+    local name=$1 port=${LIB_LASTPORT[$1]:-} tries=0 off
+    [[ -z ${LIB_PIDS[$name]:-} ]] || fail "restart_daemon: $name is running; kill9_daemon or stop_daemon first"
+    [[ -n $port ]] || fail "restart_daemon: $name never listened on a port"
+    while :; do
+        LIB_HTTP_PORT=$port lib_launch "$name"
+        off=${LIB_LOGOFF[$name]}
+        lib_await_listening "$name" soft && break
+        tries=$((tries + 1))
+        if ((tries >= 25)) || ! tail -c +"$((off + 1))" "$WORK/$name.log" | grep -q 'cannot listen'; then
+            fail "$name exited with code $LIB_EXIT_CODE on restart on port $port; last lines of $name.log: $(tail -n 3 "$WORK/$name.log")"
+        fi
+        sleep 0.2
+    done
+    [[ ${LIB_PORTS[$name]} == "$port" ]] || fail "restart_daemon: $name listens on ${LIB_PORTS[$name]}, not $port"
+    if [[ ${2:-} == listening ]]; then
+        lib_log "$name pid ${LIB_PIDS[$name]} restarted, listening on port $port"
+    else
+        lib_await_ready "$name"
+    fi
 }
 
 # start_pipeline [pizza-devbroker args...]: the broker and all six daemons.
