@@ -1,7 +1,10 @@
 #include "reporter.h"
 
 #include "event.h"
+#include "kafka.h"
 #include "log.h"
+#include "snapshot.h"
+#include "sync.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -9,32 +12,87 @@
 static enum http_result reporter_get_report(struct http_req *req, const char *param, void *arg) {
     struct reporter *r = arg;
     (void)param;
-    http_reply_json(req, 200, tally_json(r->tally));
+    /* a half-restored ledger would show counts that go up without new pizzas */
+    if (!changelog_restored(r->changelog)) {
+        http_add_header(req, "Retry-After", "1");
+        http_reply_error(req, 503, "restoring the counts");
+        return HTTP_DONE;
+    }
+    json_t *doc = ledger_report(r->ledger);
+    if (!doc) {
+        http_reply_error(req, 503, "out of memory");
+        return HTTP_DONE;
+    }
+    http_reply_json(req, 200, doc);
     return HTTP_DONE;
 }
 
+/* service.ready: brokers up, the changelog restored, partitions assigned. */
+static int reporter_ready(void *arg, char *why, size_t sz) {
+    struct reporter *r = arg;
+    if (atomic_load(&r->halted)) {
+        snprintf(why, sz, "stopped counting");
+        return 0;
+    }
+    if (!changelog_restored(r->changelog)) {
+        snprintf(why, sz, "restoring from %s", r->changelog_topic);
+        return 0;
+    }
+    return consumer_ready(r->consumer, why, sz);
+}
+
+static int reporter_settings(struct reporter *r) {
+    struct service *s = &r->svc;
+    r->topic = cfg_get_str(s->cfg, "reporter", "input_topic", "pizza-with-cheese");
+    r->group = cfg_get_str(s->cfg, "reporter", "group_id", "cheese-reporter");
+    r->changelog_topic =
+        cfg_get_str(s->cfg, "reporter", "changelog_topic", "cheese-report-changelog");
+    if (strlen(r->topic) > PIZZA_SNAPSHOT_TOPIC_MAX) {
+        log_error("[reporter] input_topic is longer than %d characters", PIZZA_SNAPSHOT_TOPIC_MAX);
+        return -1;
+    }
+    return service_setting(s, "reporter", "max_batch_messages", 10000, 1, 1000000, &r->max_batch) ||
+                   service_setting(s, "reporter", "max_batch_ms", 100, 1, 60000,
+                                   &r->max_batch_ms) ||
+                   service_setting(s, "reporter", "max_event_bytes", 65536, 64, 1 << 20,
+                                   &r->max_event_bytes)
+               ? -1
+               : 0;
+}
+
+static void reporter_register_metrics(struct reporter *r) {
+    r->snapshots_written = metrics_register(METRIC_COUNTER, "pizza_reporter_snapshots_total",
+                                            "Partition snapshots, by source", "source=\"written\"");
+    r->snapshots_applied =
+        metrics_register(METRIC_COUNTER, "pizza_reporter_snapshots_total",
+                         "Partition snapshots, by source", "source=\"changelog\"");
+    r->redone = metrics_register(METRIC_COUNTER, "pizza_reporter_redone_events_total",
+                                 "Events counted again after a failed commit", NULL);
+}
+
+/* Everything but the group consumer, which joins only once the state is restored. */
 static int reporter_open(struct reporter *r) {
     struct service *s = &r->svc;
     char err[512];
-    long max_event_bytes;
-    r->topic = cfg_get_str(s->cfg, "reporter", "input_topic", "pizza-with-cheese");
-    const char *group = cfg_get_str(s->cfg, "reporter", "group_id", "cheese-reporter");
-    const char *topics[] = {r->topic, NULL};
     const struct http_route routes[] = {{"GET", "/report", reporter_get_report, r}};
-    if (service_setting(s, "reporter", "max_event_bytes", 65536, 64, 1 << 20, &max_event_bytes) ==
-        -1)
-        return -1;
-    if (!(r->tally = tally_new())) {
+    if (reporter_settings(r) == -1) return -1;
+    reporter_register_metrics(r);
+    if (!(r->ledger = ledger_new())) {
         log_error("out of memory");
         return -1;
     }
-    intake_init(&r->intake, r->topic, (size_t)max_event_bytes);
-    if (!(r->consumer = consumer_new(s->cfg, s->name, group, topics, NULL, err, sizeof(err)))) {
+    if (!(r->producer = producer_new(s->cfg, s->name, s->exactly_once, err, sizeof(err))) ||
+        !(r->changelog_out = producer_topic(r->producer, r->changelog_topic, err, sizeof(err))) ||
+        intake_init(&r->intake, r->topic, (size_t)r->max_event_bytes, r->producer, s->name, err,
+                    sizeof(err)) == -1 ||
+        !(r->changelog = changelog_new(s->cfg, s->name, r->changelog_topic, err, sizeof(err)))) {
         log_error("kafka: %s", err);
         return -1;
     }
-    s->ready = consumer_ready;
-    s->ready_arg = r->consumer;
+    s->ready = reporter_ready;
+    s->ready_arg = r;
+    log_info("counting %s (group %s, changelog %s, %s)", r->topic, r->group, r->changelog_topic,
+             s->exactly_once ? "exactly-once" : "at-least-once");
     return service_start_http(s, routes, 1);
 }
 
@@ -46,30 +104,79 @@ int reporter_init(struct reporter *r, int argc, char **argv) {
     return reporter_open(r) == 0 ? 0 : -1;
 }
 
-static void reporter_count(struct reporter *r, const rd_kafka_message_t *m) {
-    struct event ev;
-    if (intake_decode(&r->intake, m, &ev) == -1) return;
-    tally_add(r->tally, event_get(&ev, "cheese"), 1);
-    event_clear(&ev);
+/* Fences our previous incarnation first (its open transaction is aborted, so
+ * the restore waits for nothing of it), restores the ledger, then joins the
+ * group. @returns 0, or -1 when stopped or failed (logged). */
+static int reporter_start(struct reporter *r) {
+    struct service *s = &r->svc;
+    char err[512];
+    const char *topics[] = {r->topic, NULL};
+    struct consumer_hooks hooks = {sync_on_assign, sync_on_revoke, r};
+    if (producer_ready(r->producer) == -1 || changelog_restore(r->changelog, sync_apply, r) == -1)
+        return -1;
+    log_int(LOG_INFO, "partitions", ledger_partitions(r->ledger), "counts restored");
+    struct consumer *c = consumer_new(s->cfg, s->name, r->group, topics, &hooks, err, sizeof(err));
+    if (!c) {
+        log_error("kafka: %s", err);
+        service_fail("cannot join the consumer group");
+        return -1;
+    }
+    r->consumer = c;
+    return 0;
 }
 
-/* Offsets are never committed: the tally lives in memory, so each start
- * recounts the topic from its beginning. */
-void reporter_run(struct reporter *r) {
-    while (service_running()) {
-        rd_kafka_message_t *m = consumer_poll(r->consumer, 100);
-        if (!m) continue;
-        reporter_count(r, m);
-        rd_kafka_message_destroy(m);
+/* Counts one event into the batch. @returns 0, or -1 when the service must
+ * stop before it (it is not counted and its offset is not committed). */
+static int reporter_handle(struct reporter *r, const rd_kafka_message_t *m) {
+    struct event ev;
+    if (atomic_load(&r->halted)) return -1;
+    int rc = intake_decode(&r->intake, m, &ev); /* poison: dead-lettered in this batch */
+    if (rc == -1) return -1;
+    struct pending_part *part = pending_part(&r->batch, m->partition, m->offset,
+                                             ledger_next_offset(r->ledger, m->partition));
+    if (!part) {
+        log_error("out of memory counting an event");
+        if (rc == 0) event_clear(&ev);
+        return -1;
     }
+    if (rc == 0 && m->offset >= part->base) /* below base: in the committed counts already */
+        tally_add(part->delta, event_get(&ev, "cheese"), 1);
+    if (rc == 0) event_clear(&ev);
+    if (r->batch.count == 0) r->batch.started_ms = kafka_now_ms();
+    pending_track(&r->batch, part, m->offset);
+    return 0;
+}
+
+/* Consumes until stopped. A batch ends when the input runs dry (low latency
+ * when idle) or reaches max_batch_messages / max_batch_ms (throughput under
+ * load); between batches the changelog is tailed, so the report includes the
+ * partitions other instances count. */
+void reporter_run(struct reporter *r) {
+    if (reporter_start(r) == -1) return;
+    struct pending *b = &r->batch;
+    while (service_running()) {
+        rd_kafka_message_t *m = consumer_poll(r->consumer, b->count ? 0 : 100);
+        int stop = m && reporter_handle(r, m) == -1;
+        if (m) rd_kafka_message_destroy(m);
+        if (stop) break;
+        producer_poll(r->producer, 0);
+        if (b->count &&
+            (!m || b->count >= r->max_batch || kafka_now_ms() - b->started_ms >= r->max_batch_ms))
+            sync_finish_batch(r, 1);
+        if (!b->count) changelog_poll(r->changelog, sync_apply, r, 0);
+    }
+    sync_finish_batch(r, 1);
 }
 
 int reporter_shutdown(struct reporter *r, int init_rc) {
     int rc = init_rc == 1 ? 0 : init_rc == -1 ? 2 : service_exit_code();
     if (r->svc.http) http_quiesce(r->svc.http);
-    consumer_free(r->consumer);
+    consumer_free(r->consumer); /* leaves the group; the revoke hook commits */
+    producer_free(r->producer, 5000);
+    changelog_free(r->changelog);
+    pending_free(&r->batch);
     service_shutdown(&r->svc);
-    tally_free(r->tally);
+    ledger_free(r->ledger);
     if (init_rc == 0) log_info("stopped");
     return rc;
 }

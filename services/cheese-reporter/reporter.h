@@ -1,18 +1,36 @@
 #ifndef PIZZA_REPORTER_H
 #define PIZZA_REPORTER_H
+#include <stdatomic.h>
+
+#include "pending.h"
+#include "changelog.h"
 #include "consumer.h"
 #include "intake.h"
+#include "ledger.h"
+#include "metrics.h"
+#include "producer.h"
 #include "service.h"
-#include "tally.h"
 
-/* cheese-reporter: counts the cheese of every pizza on pizza-with-cheese and
- * serves the counts at GET /report. */
+/* cheese-reporter: counts the cheese of every pizza on pizza-with-cheese
+ * exactly once and serves the committed counts at GET /report. Each batch
+ * writes one snapshot per touched input partition to the changelog in the
+ * same transaction as the input offsets; a (re)started instance restores the
+ * snapshots and resumes each partition where its snapshot ends. */
 struct reporter {
     struct service svc;
-    const char *topic;
+    const char *topic, *group, *changelog_topic;
+    long max_batch, max_batch_ms, max_event_bytes;
     struct intake intake;
-    struct consumer *consumer;
-    struct tally *tally;
+    struct producer *producer;
+    rd_kafka_topic_t *changelog_out; /* owned by producer */
+    struct changelog *changelog;
+    struct consumer *_Atomic consumer; /* set once subscribed; /ready reads it */
+    struct ledger *ledger;
+    struct pending batch;
+    /* set when the counts could go wrong (e.g. a partition's state was not
+     * restored): nothing more is counted or committed */
+    atomic_int halted;
+    struct metric *snapshots_written, *snapshots_applied, *redone;
 };
 
 /** @returns 0 to run, 1 when done already (-h), -1 on error (reported). */

@@ -55,6 +55,19 @@ long long tally_get(struct tally *t, const char *name) {
     return v;
 }
 
+void tally_merge(struct tally *t, struct tally *from) {
+    /* copied out first, so the two locks are never held together */
+    char names[PIZZA_TALLY_MAX_NAMES][PIZZA_TALLY_NAME_MAX + 1];
+    long long counts[PIZZA_TALLY_MAX_NAMES];
+    pthread_mutex_lock(&from->lock);
+    size_t n = from->n;
+    memcpy(names, from->names, n * sizeof(names[0]));
+    memcpy(counts, from->counts, n * sizeof(counts[0]));
+    pthread_mutex_unlock(&from->lock);
+    for (size_t i = 0; i < n; i++)
+        tally_add(t, names[i], counts[i]);
+}
+
 json_t *tally_json(struct tally *t) {
     json_t *doc = json_object();
     pthread_mutex_lock(&t->lock);

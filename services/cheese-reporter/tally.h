@@ -16,6 +16,9 @@ struct tally *tally_new(void);
 void tally_free(struct tally *t); /* NULL-safe */
 void tally_add(struct tally *t, const char *name, long long n);
 long long tally_get(struct tally *t, const char *name);
+/** Adds every count of from to t (from != t); names t has no room for go to
+ * PIZZA_TALLY_OTHER, as with tally_add. */
+void tally_merge(struct tally *t, struct tally *from);
 /** {"<name>": count, ...} in first-seen order. @returns a new reference, or NULL. */
 json_t *tally_json(struct tally *t);
 

@@ -125,6 +125,18 @@ static void overlong_names_go_to_other(void **state) {
     json_decref(doc);
 }
 
+static void merge_adds_every_count(void **state) {
+    struct tally *t = *state, *from = tally_new();
+    tally_add(t, "extra", 1);
+    tally_add(from, "extra", 2);
+    tally_add(from, "none", 3);
+    tally_merge(t, from);
+    assert_int_equal(tally_get(t, "extra"), 3);
+    assert_int_equal(tally_get(t, "none"), 3);
+    assert_int_equal(tally_get(from, "extra"), 2); /* from is unchanged */
+    tally_free(from);
+}
+
 static void free_accepts_null(void **state) {
     (void)state;
     tally_free(NULL);
@@ -137,6 +149,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(empty_tally_is_empty_object, setup, teardown),
         cmocka_unit_test_setup_teardown(names_beyond_the_cap_go_to_other, setup, teardown),
         cmocka_unit_test_setup_teardown(overlong_names_go_to_other, setup, teardown),
+        cmocka_unit_test_setup_teardown(merge_adds_every_count, setup, teardown),
         cmocka_unit_test(free_accepts_null),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,196 @@
+#include "sync.h"
+
+#include "kafka.h"
+#include "log.h"
+#include "snapshot.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* How long a newly assigned partition may wait for its snapshot to appear. */
+#define SYNC_CATCH_UP_MS 10000
+/* How long reading the group's committed offsets may take. */
+#define SYNC_COMMITTED_MS 10000
+
+void sync_halt(struct reporter *r, const char *why) {
+    atomic_store(&r->halted, 1);
+    service_fail(why);
+}
+
+void sync_apply(const rd_kafka_message_t *m, void *arg) {
+    struct reporter *r = arg;
+    struct log_where w = {rd_kafka_topic_name(m->rkt), m->partition, m->offset, m->key,
+                          (int)m->key_len};
+    struct snapshot s;
+    char err[160], key[PIZZA_SNAPSHOT_TOPIC_MAX + 16];
+    if (!m->payload) return; /* a tombstone (we write none): nothing to restore */
+    if (snapshot_decode(&s, m->payload, m->len, err, sizeof(err)) == -1) {
+        log_at(LOG_WARN, &w, "changelog record ignored: %s", err);
+        return;
+    }
+    int klen = snapshot_key(key, sizeof(key), s.topic, s.partition);
+    if (klen < 0 || (size_t)klen != m->key_len || memcmp(key, m->key, m->key_len) != 0) {
+        log_at(LOG_WARN, &w, "changelog record ignored: its key is not %s", key);
+    } else if (strcmp(s.topic, r->topic) == 0) { /* other topics: another configuration's */
+        int rc = ledger_apply(r->ledger, s.partition, s.next_offset, s.counts);
+        s.counts = NULL; /* taken */
+        if (rc == -1) sync_halt(r, "out of memory restoring a snapshot");
+        metric_add(r->snapshots_applied, rc == 1);
+    }
+    snapshot_clear(&s);
+}
+
+/* Fills parts with the group's committed offsets, retrying while the service
+ * runs. @returns 0, or -1 (logged). */
+static int sync_committed(struct reporter *r, rd_kafka_topic_partition_list_t *parts) {
+    long long deadline = kafka_now_ms() + SYNC_COMMITTED_MS;
+    while (consumer_committed(r->consumer, parts, 2000) == -1) {
+        if (!service_running() || kafka_now_ms() >= deadline) return -1;
+    }
+    return 0;
+}
+
+/* @returns the first partition of parts whose committed offset the ledger
+ * does not reach yet, or NULL. */
+static const rd_kafka_topic_partition_t *
+sync_lagging(struct reporter *r, const rd_kafka_topic_partition_list_t *parts) {
+    for (int i = 0; i < parts->cnt; i++) {
+        const rd_kafka_topic_partition_t *p = &parts->elems[i];
+        if (p->offset >= 0 && strcmp(p->topic, r->topic) == 0 &&
+            ledger_next_offset(r->ledger, p->partition) < p->offset)
+            return p;
+    }
+    return NULL;
+}
+
+/* The transaction that committed offset c also wrote the snapshot ending at
+ * c: tails the changelog until every partition's snapshot is in the ledger.
+ * @returns 0, or -1 after a bounded wait (logged). */
+static int sync_catch_up(struct reporter *r, const rd_kafka_topic_partition_list_t *committed) {
+    long long deadline = kafka_now_ms() + SYNC_CATCH_UP_MS;
+    const rd_kafka_topic_partition_t *p;
+    while ((p = sync_lagging(r, committed))) {
+        if (!service_running() || kafka_now_ms() >= deadline) {
+            log_error("%s [%d]: the group committed offset %lld but the snapshots in %s end at "
+                      "%lld: counting on would lose pizzas",
+                      p->topic, (int)p->partition, (long long)p->offset, r->changelog_topic,
+                      (long long)ledger_next_offset(r->ledger, p->partition));
+            return -1;
+        }
+        changelog_poll(r->changelog, sync_apply, r, 100);
+    }
+    return 0;
+}
+
+void sync_on_assign(rd_kafka_topic_partition_list_t *parts, void *arg) {
+    struct reporter *r = arg;
+    rd_kafka_topic_partition_list_t *committed = rd_kafka_topic_partition_list_copy(parts);
+    int ok = committed && sync_committed(r, committed) == 0 && sync_catch_up(r, committed) == 0;
+    rd_kafka_topic_partition_list_destroy(committed);
+    if (!ok) {
+        if (service_running())
+            sync_halt(r, "cannot restore the state of the assigned partitions");
+        else
+            atomic_store(&r->halted, 1); /* stopping mid-restore: commit nothing more */
+        return;
+    }
+    for (int i = 0; i < parts->cnt; i++) {
+        rd_kafka_topic_partition_t *p = &parts->elems[i];
+        int64_t next = ledger_next_offset(r->ledger, p->partition);
+        /* the snapshot, not the group offset, says where counting stopped */
+        p->offset = next >= 0 ? next : RD_KAFKA_OFFSET_BEGINNING;
+        log_at(LOG_INFO, &(struct log_where){p->topic, p->partition, next, NULL, 0},
+               next >= 0 ? "counting on from the snapshot"
+                         : "no snapshot: counting from the start");
+    }
+}
+
+void sync_on_revoke(const rd_kafka_topic_partition_list_t *parts, int lost, void *arg) {
+    (void)parts;
+    /* commit while we still own the partitions; lost ones belong to someone else already */
+    sync_finish_batch(arg, !lost);
+}
+
+/* Sends the snapshot of one partition: its committed counts plus the batch's
+ * delta, ending at the batch's next offset. @returns 0, or -1 (logged). */
+static int sync_send_snapshot(struct reporter *r, struct pending_part *part) {
+    char key[PIZZA_SNAPSHOT_TOPIC_MAX + 16], err[256];
+    size_t len = 0;
+    char *value = NULL;
+    int klen = snapshot_key(key, sizeof(key), r->topic, part->partition);
+    if (!(part->merged = ledger_counts_with(r->ledger, part->partition, part->delta)) ||
+        !(value = snapshot_encode(r->topic, part->partition, part->next, part->merged, &len)) ||
+        klen < 0) {
+        free(value);
+        log_error("out of memory writing a snapshot");
+        return -1;
+    }
+    struct producer_msg msg = {
+        r->changelog_out, RD_KAFKA_PARTITION_UA, key, (size_t)klen, value, len, NULL};
+    int sent;
+    do /* at least once, even while stopping: the batch is still to be committed */
+        sent = producer_send(r->producer, &msg, 500, err, sizeof(err));
+    while (sent == PRODUCER_FULL && service_running());
+    free(value);
+    if (sent == PRODUCER_REFUSED) /* it would be refused again on every retry */
+        sync_halt(r, "the changelog refused a snapshot");
+    if (sent != 0)
+        log_at(LOG_WARN, NULL, "snapshot of %s [%d] not written: %s", r->topic,
+               (int)part->partition, err);
+    return sent == 0 ? 0 : -1;
+}
+
+/* The batch is committed: its snapshots are the committed state now. */
+static void sync_apply_batch(struct reporter *r) {
+    struct pending *b = &r->batch;
+    for (int i = 0; i < b->n; i++) {
+        struct pending_part *part = &b->parts[i];
+        if (ledger_apply(r->ledger, part->partition, part->next, part->merged) == -1)
+            sync_halt(r, "out of memory applying a snapshot");
+        part->merged = NULL; /* taken */
+    }
+    metric_add(r->snapshots_written, b->n);
+}
+
+/* The batch is not committed: count it again from its start. */
+static void sync_rewind(struct reporter *r) {
+    rd_kafka_topic_partition_list_t *start = pending_offsets(&r->batch, r->topic, 1);
+    log_warn("batch of %ld events not committed; counting it again", r->batch.count);
+    metric_add(r->redone, r->batch.count);
+    /* going on past uncommitted counts would commit a snapshot without them */
+    if (!start || consumer_seek(r->consumer, start) == -1) sync_halt(r, "cannot rewind the input");
+    if (start) rd_kafka_topic_partition_list_destroy(start);
+}
+
+void sync_finish_batch(struct reporter *r, int may_commit) {
+    struct pending *b = &r->batch;
+    if (b->n == 0 && !producer_batch_open(r->producer)) return;
+    if (!may_commit || atomic_load(&r->halted)) {
+        producer_abort(r->producer);
+        pending_reset(b);
+        return;
+    }
+    enum producer_outcome o = PRODUCER_ABORTED;
+    rd_kafka_topic_partition_list_t *next = pending_offsets(b, r->topic, 0);
+    int written = next != NULL;
+    for (int i = 0; written && i < b->n; i++)
+        written = sync_send_snapshot(r, &b->parts[i]) == 0;
+    if (written)
+        o = producer_commit(r->producer, next, r->consumer);
+    else
+        producer_abort(r->producer);
+    if (next) rd_kafka_topic_partition_list_destroy(next);
+    switch (o) {
+    case PRODUCER_COMMITTED:
+        sync_apply_batch(r);
+        break;
+    case PRODUCER_ABORTED:
+        if (!atomic_load(&r->halted)) sync_rewind(r);
+        break;
+    case PRODUCER_FAILED:
+        sync_halt(r, "cannot commit: this instance was fenced or Kafka failed fatally");
+        break;
+    }
+    pending_reset(b);
+}
