@@ -130,6 +130,8 @@ int cfg_apply_env(struct cfg *c, char *const *envp) {
             rc = cfg_set(c, "http", "port", value);
         } else if (nlen == 9 && strncmp(*envp, "LOG_LEVEL", 9) == 0) {
             rc = cfg_set(c, "log", "level", value);
+        } else if (nlen == 20 && strncmp(*envp, "PROCESSING_GUARANTEE", 20) == 0) {
+            rc = cfg_set(c, "pipeline", "processing.guarantee", value);
         } else if (nlen > sizeof(prefix) - 1 && strncmp(*envp, prefix, sizeof(prefix) - 1) == 0) {
             char prop[256];
             cfg_env_to_property(*envp + sizeof(prefix) - 1, nlen - (sizeof(prefix) - 1), prop,

@@ -16,7 +16,8 @@ void cfg_free(struct cfg *c); /* NULL-safe */
 
 /** Applies overrides from envp (NULL-terminated "NAME=value" strings):
  * KAFKA_BOOTSTRAP_SERVERS and KAFKA_<PROPERTY> (underscores become dots,
- * lower-cased) into [kafka]; HTTP_PORT into [http] port; LOG_LEVEL into [log] level.
+ * lower-cased) into [kafka]; HTTP_PORT into [http] port; LOG_LEVEL into [log] level;
+ * PROCESSING_GUARANTEE into [pipeline] processing.guarantee.
  * @returns 0, or -1 on allocation failure. */
 int cfg_apply_env(struct cfg *c, char *const *envp);
 

@@ -46,6 +46,7 @@ static void consumer_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     int cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         log_int(LOG_INFO, "partitions", parts->cnt, "partitions assigned");
+        if (c->hooks.on_assign) c->hooks.on_assign(parts, c->hooks.arg);
         consumer_assign(c, parts, cooperative, 1);
         return;
     }
@@ -148,6 +149,23 @@ int consumer_seek(struct consumer *c, const rd_kafka_topic_partition_list_t *off
     }
     rd_kafka_topic_partition_list_destroy(copy);
     return rc;
+}
+
+rd_kafka_consumer_group_metadata_t *consumer_group_metadata(struct consumer *c) {
+    return rd_kafka_consumer_group_metadata(c->rk);
+}
+
+int consumer_committed(struct consumer *c, rd_kafka_topic_partition_list_t *parts, int timeout_ms) {
+    rd_kafka_resp_err_t err = rd_kafka_committed(c->rk, parts, timeout_ms);
+    if (err) log_warn("committed offsets: %s", rd_kafka_err2str(err));
+    return err ? -1 : 0;
+}
+
+void consumer_wake(struct consumer *c) {
+    rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(c->rk);
+    if (!q) return;
+    rd_kafka_queue_yield(q);
+    rd_kafka_queue_destroy(q);
 }
 
 int consumer_assigned(const struct consumer *c) {

@@ -10,6 +10,9 @@
 struct consumer; /* opaque */
 
 struct consumer_hooks {
+    /* Called inside consumer_poll() before parts are assigned; may set each
+     * partition's start offset (default: the group's committed offset). */
+    void (*on_assign)(rd_kafka_topic_partition_list_t *parts, void *arg);
     /* Called inside consumer_poll() before parts are revoked or lost. */
     void (*on_revoke)(const rd_kafka_topic_partition_list_t *parts, int lost, void *arg);
     void *arg;
@@ -36,6 +39,14 @@ int consumer_seek(struct consumer *c, const rd_kafka_topic_partition_list_t *off
 void consumer_store(struct consumer *c, const rd_kafka_message_t *m);
 /** Commits the marked offsets in the background; errors are logged. */
 void consumer_commit_stored(struct consumer *c);
+/** The group's identity for producer transactions (free with
+ * rd_kafka_consumer_group_metadata_destroy). */
+rd_kafka_consumer_group_metadata_t *consumer_group_metadata(struct consumer *c);
+/** Fills parts' offsets with the group's committed offsets (RD_KAFKA_OFFSET_INVALID
+ * where none). @returns 0, or -1 (logged). */
+int consumer_committed(struct consumer *c, rd_kafka_topic_partition_list_t *parts, int timeout_ms);
+/** Makes a consumer_poll() waiting in another thread return now. Thread-safe. */
+void consumer_wake(struct consumer *c);
 /** Number of partitions currently assigned; safe from any thread. */
 int consumer_assigned(const struct consumer *c);
 /** A service readiness check (see service.h): a broker is reachable and this

@@ -1,17 +1,31 @@
 #include "intake.h"
 
 #include "log.h"
+#include "service.h"
 
+#include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
-void intake_init(struct intake *in, const char *topic, size_t max_event_bytes) {
-    char labels[200];
+int intake_init(struct intake *in, const char *topic, size_t max_event_bytes,
+                struct producer *producer, const char *consumer, char *errstr, size_t sz) {
+    char labels[300], dlq[256];
     snprintf(labels, sizeof(labels), "topic=\"%s\"", topic);
     in->max_event_bytes = max_event_bytes;
+    in->consumer = consumer;
+    in->producer = producer;
     in->consumed = metrics_register(METRIC_COUNTER, "pizza_events_consumed_total",
                                     "Events read from an input topic", labels);
     in->poison =
-        metrics_register(METRIC_COUNTER, "pizza_events_poison_total", "Bad events skipped", labels);
+        metrics_register(METRIC_COUNTER, "pizza_events_poison_total", "Bad events read", labels);
+    in->dead_lettered =
+        metrics_register(METRIC_COUNTER, "pizza_events_dead_lettered_total",
+                         "Bad events copied to the input topic's dead-letter topic", labels);
+    if (snprintf(dlq, sizeof(dlq), "%s.dlq", topic) >= (int)sizeof(dlq)) {
+        snprintf(errstr, sz, "topic name too long for a dead-letter topic: %s", topic);
+        return -1;
+    }
+    return (in->dlq = producer_topic(producer, dlq, errstr, sz)) ? 0 : -1;
 }
 
 int intake_decode(struct intake *in, const rd_kafka_message_t *m, struct event *ev) {
@@ -20,13 +34,63 @@ int intake_decode(struct intake *in, const rd_kafka_message_t *m, struct event *
     metric_add(in->consumed, 1);
     if (event_decode(ev, m->payload, m->len, in->max_event_bytes, &origin, why, sizeof(why)) == 0)
         return 0;
-    intake_reject(in, m, why);
-    return -1;
+    return intake_reject(in, m, why) == 0 ? INTAKE_POISON : -1;
 }
 
-void intake_reject(struct intake *in, const rd_kafka_message_t *m, const char *why) {
+static rd_kafka_headers_t *intake_dlq_headers(struct intake *in, const rd_kafka_message_t *m,
+                                              const char *why) {
+    rd_kafka_headers_t *orig = NULL, *h;
+    char num[32];
+    const char *topic = rd_kafka_topic_name(m->rkt);
+    h = rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR
+            ? rd_kafka_headers_copy(orig)
+            : rd_kafka_headers_new(5);
+    rd_kafka_header_add(h, "dlq.reason", -1, why, -1);
+    rd_kafka_header_add(h, "dlq.topic", -1, topic, -1);
+    snprintf(num, sizeof(num), "%" PRId32, m->partition);
+    rd_kafka_header_add(h, "dlq.partition", -1, num, -1);
+    snprintf(num, sizeof(num), "%" PRId64, m->offset);
+    rd_kafka_header_add(h, "dlq.offset", -1, num, -1);
+    rd_kafka_header_add(h, "dlq.consumer", -1, in->consumer, -1);
+    return h;
+}
+
+/* @returns 0, PRODUCER_REFUSED, or -1 when stopping. */
+static int intake_send(struct intake *in, const rd_kafka_message_t *m, const char *why,
+                       int with_value, char *err, size_t sz) {
+    int rc = PRODUCER_FULL;
+    while (rc == PRODUCER_FULL && service_running()) {
+        struct producer_msg out = {in->dlq, RD_KAFKA_PARTITION_UA, m->key, m->key_len, NULL, 0,
+                                   NULL};
+        if (with_value) {
+            out.value = m->payload;
+            out.value_len = m->len;
+        }
+        out.headers = intake_dlq_headers(in, m, why);
+        if (!with_value)
+            rd_kafka_header_add(out.headers, "dlq.value", -1, "omitted: too large", -1);
+        rc = producer_send(in->producer, &out, 500, err, sz);
+    }
+    return rc == PRODUCER_FULL ? -1 : rc;
+}
+
+int intake_reject(struct intake *in, const rd_kafka_message_t *m, const char *why) {
     struct log_where w = {rd_kafka_topic_name(m->rkt), m->partition, m->offset, m->key,
                           (int)m->key_len};
-    log_at(LOG_WARN, &w, "skipping bad event: %s", why);
+    char err[256];
     metric_add(in->poison, 1);
+    int rc = intake_send(in, m, why, 1, err, sizeof(err));
+    if (rc == PRODUCER_REFUSED) /* the value itself is the problem: keep where and why */
+        rc = intake_send(in, m, why, 0, err, sizeof(err));
+    if (rc == -1) {
+        log_at(LOG_WARN, &w, "bad event (%s) not dead-lettered: stopping", why);
+        return -1;
+    }
+    if (rc != 0) {
+        log_at(LOG_ERROR, &w, "bad event (%s) skipped: dead-letter topic refused it: %s", why, err);
+        return 0;
+    }
+    metric_add(in->dead_lettered, 1);
+    log_at(LOG_WARN, &w, "bad event dead-lettered: %s", why);
+    return 0;
 }

@@ -5,21 +5,35 @@
 
 #include "event.h"
 #include "metrics.h"
+#include "producer.h"
 
 /* Events read off one input topic: decoded the same way by every daemon, and
- * poison (undecodable events) logged with its coordinates and counted. */
+ * poison (undecodable events) moved to the topic's dead-letter topic
+ * "<topic>.dlq" in the reader's current batch, so it is dead-lettered exactly
+ * when the reader's offsets move past it. The copy keeps key, value and
+ * headers and adds dlq.reason, dlq.topic, dlq.partition, dlq.offset and
+ * dlq.consumer headers. */
 struct intake {
     size_t max_event_bytes;
-    struct metric *consumed, *poison;
+    const char *consumer; /* service name, for the dlq.consumer header */
+    struct producer *producer;
+    rd_kafka_topic_t *dlq; /* owned by producer */
+    struct metric *consumed, *poison, *dead_lettered;
 };
 
-/** Registers the topic's consumed/poison counters. */
-void intake_init(struct intake *in, const char *topic, size_t max_event_bytes);
-/** Decodes m into ev (free with event_clear()).
- * @returns 0, or -1 for poison, already logged and counted: skip it. */
+/** Registers the topic's counters and opens its dead-letter topic on producer.
+ * @returns 0, or -1 (errstr set). */
+int intake_init(struct intake *in, const char *topic, size_t max_event_bytes,
+                struct producer *producer, const char *consumer, char *errstr, size_t sz);
+
+#define INTAKE_POISON 1
+/** Decodes m into ev (free with event_clear()) .
+ * @returns 0; INTAKE_POISON when m was poison and is dead-lettered: skip it;
+ * -1 when it could not be dead-lettered because the service is stopping or
+ * Kafka failed fatally: do not go past it. */
 int intake_decode(struct intake *in, const rd_kafka_message_t *m, struct event *ev);
-/** Handles m as poison found after decoding (e.g. its result cannot be
- * produced): logged with its coordinates and counted. */
-void intake_reject(struct intake *in, const rd_kafka_message_t *m, const char *why);
+/** Dead-letters m for why (e.g. its result cannot be produced).
+ * @returns 0, or -1 as for intake_decode(). */
+int intake_reject(struct intake *in, const rd_kafka_message_t *m, const char *why);
 
 #endif

@@ -21,6 +21,12 @@ long long kafka_now_ms(void) {
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+long long kafka_wall_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int kafka_brokers_up(void) {
     long long last = atomic_load(&kafka_last_up_ms);
     return last >= 0 && kafka_now_ms() - last < PIZZA_BROKER_STALE_MS;
@@ -84,6 +90,7 @@ static int kafka_set(rd_kafka_conf_t *conf, const char *key, const char *value, 
 }
 
 struct kafka_apply {
+    enum kafka_role role;
     rd_kafka_conf_t *conf;
     char *errstr;
     size_t sz;
@@ -91,6 +98,8 @@ struct kafka_apply {
 
 static int kafka_apply_one(const char *key, const char *value, void *arg) {
     struct kafka_apply *a = arg;
+    /* [kafka] is shared; a consumer would only warn about this producer key */
+    if (a->role == KAFKA_CONSUMER && strcmp(key, "transactional.id") == 0) return 0;
     return kafka_set(a->conf, key, value, a->errstr, a->sz);
 }
 
@@ -123,7 +132,7 @@ static int kafka_set_guarantees(rd_kafka_conf_t *conf, enum kafka_role role, cha
 rd_kafka_conf_t *kafka_conf_new(const struct cfg *c, enum kafka_role role, const char *client_id,
                                 char *errstr, size_t sz) {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    struct kafka_apply a = {conf, errstr, sz};
+    struct kafka_apply a = {role, conf, errstr, sz};
     const char *section = role == KAFKA_PRODUCER ? "kafka.producer" : "kafka.consumer";
     if (kafka_set_defaults(conf, role, client_id, errstr, sz) == -1 ||
         cfg_each(c, "kafka", kafka_apply_one, &a) != 0 ||

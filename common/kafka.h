@@ -24,5 +24,7 @@ int kafka_fatal(void);
 
 /** Milliseconds on a monotonic clock. */
 long long kafka_now_ms(void);
+/** Milliseconds since the epoch, as Kafka timestamps count. */
+long long kafka_wall_ms(void);
 
 #endif

@@ -3,39 +3,85 @@
 #include "kafka.h"
 #include "log.h"
 #include "metrics.h"
+#include "service.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define PRODUCER_MAX_TOPICS 8
+#define PRODUCER_MAX_TOPICS 16
+/* One Kafka call waits at most this long, so a stop request is seen soon. */
+#define PRODUCER_CALL_MS 1000
+/* After shutdown began, a batch may still take this long to commit. */
+#define PRODUCER_SHUTDOWN_GRACE_MS 5000
 
 struct producer {
     rd_kafka_t *rk;
     rd_kafka_topic_t *topics[PRODUCER_MAX_TOPICS];
     int n_topics;
-    producer_dr_fn dr;
-    void *dr_arg;
-    struct metric *delivered, *failed;
+    int transactional, txn_ready, txn_open;
+    int must_abort; /* an abort timed out: finish it before the next transaction */
+    int batch_open;
+    long batch_failed;      /* deliveries of the open batch that failed */
+    long commit_timeout_ms; /* 0: keep trying while the service runs */
+    char instance[256];
+    struct metric *delivered, *failed, *commits, *aborts;
 };
 
 static void producer_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
     struct producer *p = opaque;
     (void)rk;
-    if (m->err) {
-        metric_add(p->failed, 1);
-        log_at(LOG_WARN,
-               &(struct log_where){rd_kafka_topic_name(m->rkt), m->partition, -1, m->key,
-                                   (int)m->key_len},
-               "delivery failed: %s", rd_kafka_err2str(m->err));
-    } else {
+    if (!m->err) {
         metric_add(p->delivered, 1);
+        return;
     }
-    if (p->dr) p->dr(m->_private, m->err, p->dr_arg);
+    metric_add(p->failed, 1);
+    p->batch_failed++;
+    log_at(
+        LOG_WARN,
+        &(struct log_where){rd_kafka_topic_name(m->rkt), m->partition, -1, m->key, (int)m->key_len},
+        "delivery failed: %s", rd_kafka_err2str(m->err));
 }
 
-struct producer *producer_new(const struct cfg *c, const char *client_id, producer_dr_fn dr,
-                              void *dr_arg, char *errstr, size_t sz) {
+static int producer_set_identity(struct producer *p, const struct cfg *c, rd_kafka_conf_t *conf,
+                                 const char *client_id, char *errstr, size_t sz) {
+    const char *tid = cfg_get(c, "kafka.producer", "transactional.id");
+    if (!tid) tid = cfg_get(c, "kafka", "transactional.id");
+    if (!p->transactional) {
+        if (tid) {
+            snprintf(errstr, sz,
+                     "transactional.id is set but processing.guarantee is "
+                     "at_least_once");
+            return -1;
+        }
+        snprintf(p->instance, sizeof(p->instance), "%s", client_id);
+        return 0;
+    }
+    snprintf(p->instance, sizeof(p->instance), "%s", tid ? tid : client_id);
+    char why[256];
+    if (rd_kafka_conf_set(conf, "transactional.id", p->instance, why, sizeof(why)) !=
+        RD_KAFKA_CONF_OK) {
+        snprintf(errstr, sz, "transactional.id: %s", why);
+        return -1;
+    }
+    return 0;
+}
+
+static void producer_register_metrics(struct producer *p) {
+    p->delivered = metrics_register(METRIC_COUNTER, "pizza_kafka_messages_delivered_total",
+                                    "Messages the brokers acknowledged", NULL);
+    p->failed = metrics_register(METRIC_COUNTER, "pizza_kafka_delivery_failures_total",
+                                 "Messages whose delivery failed", NULL);
+    p->commits = metrics_register(METRIC_COUNTER, "pizza_batches_total",
+                                  "Output batches (transactions when exactly-once), by outcome",
+                                  "outcome=\"committed\"");
+    p->aborts = metrics_register(METRIC_COUNTER, "pizza_batches_total",
+                                 "Output batches (transactions when exactly-once), by outcome",
+                                 "outcome=\"aborted\"");
+}
+
+struct producer *producer_new(const struct cfg *c, const char *client_id, int exactly_once,
+                              char *errstr, size_t sz) {
     struct producer *p = calloc(1, sizeof(*p));
     rd_kafka_conf_t *conf = p ? kafka_conf_new(c, KAFKA_PRODUCER, client_id, errstr, sz) : NULL;
     if (!conf) {
@@ -43,8 +89,12 @@ struct producer *producer_new(const struct cfg *c, const char *client_id, produc
         free(p);
         return NULL;
     }
-    p->dr = dr;
-    p->dr_arg = dr_arg;
+    p->transactional = exactly_once;
+    if (producer_set_identity(p, c, conf, client_id, errstr, sz) == -1) {
+        rd_kafka_conf_destroy(conf);
+        free(p);
+        return NULL;
+    }
     rd_kafka_conf_set_opaque(conf, p);
     rd_kafka_conf_set_dr_msg_cb(conf, producer_on_delivery);
     p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sz);
@@ -53,11 +103,7 @@ struct producer *producer_new(const struct cfg *c, const char *client_id, produc
         free(p);
         return NULL;
     }
-    conf = NULL; /* rk owns */
-    p->delivered = metrics_register(METRIC_COUNTER, "pizza_kafka_messages_delivered_total",
-                                    "Messages the brokers acknowledged", NULL);
-    p->failed = metrics_register(METRIC_COUNTER, "pizza_kafka_delivery_failures_total",
-                                 "Messages whose delivery failed", NULL);
+    producer_register_metrics(p);
     return p;
 }
 
@@ -83,45 +129,240 @@ rd_kafka_topic_t *producer_topic(struct producer *p, const char *name, char *err
     return rkt;
 }
 
-int producer_send(struct producer *p, rd_kafka_topic_t *topic, const void *key, size_t key_len,
-                  const void *value, size_t value_len, void *msg_opaque, int wait_ms, char *errstr,
+int producer_partition_count(struct producer *p, rd_kafka_topic_t *topic, char *errstr, size_t sz) {
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t err = rd_kafka_metadata(p->rk, 0, topic, &md, PRODUCER_CALL_MS);
+    int n = -1;
+    if (err)
+        snprintf(errstr, sz, "metadata of %s: %s", rd_kafka_topic_name(topic),
+                 rd_kafka_err2str(err));
+    else if (md->topic_cnt != 1 || md->topics[0].err || md->topics[0].partition_cnt < 1)
+        snprintf(errstr, sz, "topic %s: %s", rd_kafka_topic_name(topic),
+                 md->topic_cnt == 1 ? rd_kafka_err2str(md->topics[0].err) : "not found");
+    else
+        n = md->topics[0].partition_cnt;
+    if (md) rd_kafka_metadata_destroy(md);
+    return n;
+}
+
+const char *producer_instance(const struct producer *p) {
+    return p->instance;
+}
+
+/* Logs a transactional API error. @returns its class for the caller. */
+static enum producer_outcome producer_txn_error(rd_kafka_error_t *error, const char *what,
+                                                int *retry) {
+    *retry = rd_kafka_error_is_retriable(error);
+    enum producer_outcome o = rd_kafka_error_is_fatal(error) ? PRODUCER_FAILED : PRODUCER_ABORTED;
+    log_at(*retry ? LOG_INFO : LOG_WARN, NULL, "%s: %s%s", what, rd_kafka_error_string(error),
+           *retry                 ? " (retrying)"
+           : o == PRODUCER_FAILED ? " (fatal)"
+                                  : "");
+    rd_kafka_error_destroy(error);
+    return o;
+}
+
+/* Opens a transaction, initialising transactions on first use (this waits
+ * for the coordinator and fences an earlier incarnation of this instance).
+ * @returns 0, or -1 when not possible now (logged; fatal ones stop the service). */
+static int producer_txn_begin(struct producer *p) {
+    int retry;
+    rd_kafka_error_t *error;
+    if (!p->txn_ready) {
+        if ((error = rd_kafka_init_transactions(p->rk, PRODUCER_CALL_MS))) {
+            if (producer_txn_error(error, "init transactions", &retry) == PRODUCER_FAILED)
+                service_fail("cannot initialise transactions");
+            return -1;
+        }
+        p->txn_ready = 1;
+    }
+    if ((error = rd_kafka_begin_transaction(p->rk))) {
+        if (producer_txn_error(error, "begin transaction", &retry) == PRODUCER_FAILED)
+            service_fail("cannot begin a transaction");
+        return -1;
+    }
+    p->txn_open = 1;
+    return 0;
+}
+
+int producer_init(struct producer *p) {
+    int retry;
+    while (p->transactional && !p->txn_ready && service_running()) {
+        rd_kafka_error_t *error = rd_kafka_init_transactions(p->rk, PRODUCER_CALL_MS);
+        if (!error) {
+            p->txn_ready = 1;
+        } else if (producer_txn_error(error, "init transactions", &retry) == PRODUCER_FAILED) {
+            service_fail("cannot initialise transactions");
+        }
+    }
+    return !p->transactional || p->txn_ready ? 0 : -1;
+}
+
+int producer_ready(struct producer *p) {
+    int retry;
+    while (p->transactional && !p->txn_ready && service_running()) {
+        rd_kafka_error_t *error = rd_kafka_init_transactions(p->rk, PRODUCER_CALL_MS);
+        if (!error) {
+            p->txn_ready = 1;
+        } else if (producer_txn_error(error, "init transactions", &retry) == PRODUCER_FAILED) {
+            service_fail("cannot initialise transactions");
+        } else if (!retry) {
+            rd_kafka_poll(p->rk, 100); /* not retriable, yet not fatal: retry, but not in a spin */
+        }
+    }
+    return !p->transactional || p->txn_ready ? 0 : -1;
+}
+
+static int producer_finish_abort(struct producer *p) {
+    int retry;
+    rd_kafka_error_t *error = rd_kafka_abort_transaction(p->rk, PRODUCER_CALL_MS);
+    if (!error) {
+        p->must_abort = 0;
+        return 0;
+    }
+    p->must_abort = 1;
+    if (producer_txn_error(error, "abort transaction", &retry) == PRODUCER_FAILED) {
+        p->must_abort = 0;
+        service_fail("transaction state lost (fenced by another instance?)");
+    }
+    return -1;
+}
+
+static int producer_open_batch(struct producer *p, char *errstr, size_t sz) {
+    if (p->batch_open) return 0;
+    if (p->must_abort && producer_finish_abort(p) == -1) {
+        snprintf(errstr, sz, "the last transaction is still aborting");
+        return -1;
+    }
+    if (p->transactional && producer_txn_begin(p) == -1) {
+        snprintf(errstr, sz, "no transaction could be opened");
+        return -1;
+    }
+    p->batch_open = 1;
+    p->batch_failed = 0;
+    return 0;
+}
+
+int producer_send(struct producer *p, const struct producer_msg *m, int wait_ms, char *errstr,
                   size_t sz) {
     long long deadline = kafka_now_ms() + wait_ms;
+    if (producer_open_batch(p, errstr, sz) == -1) {
+        if (m->headers) rd_kafka_headers_destroy(m->headers);
+        return PRODUCER_FULL;
+    }
     for (;;) {
         rd_kafka_resp_err_t err = rd_kafka_producev(
-            p->rk, RD_KAFKA_V_RKT(topic), RD_KAFKA_V_KEY(key, key_len),
-            RD_KAFKA_V_VALUE((void *)value, value_len),
+            p->rk, RD_KAFKA_V_RKT(m->topic), RD_KAFKA_V_PARTITION(m->partition),
+            RD_KAFKA_V_KEY(m->key, m->key_len), RD_KAFKA_V_VALUE((void *)m->value, m->value_len),
             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), /* caller's buffers are transient */
-            RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END);
+            RD_KAFKA_V_HEADERS(m->headers), RD_KAFKA_V_END);
         if (!err) return 0;
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || kafka_fatal() || kafka_now_ms() >= deadline) {
-            snprintf(errstr, sz, "produce to %s: %s", rd_kafka_topic_name(topic),
+            snprintf(errstr, sz, "produce to %s: %s", rd_kafka_topic_name(m->topic),
                      rd_kafka_err2str(err));
+            if (m->headers) rd_kafka_headers_destroy(m->headers); /* not taken on error */
             return err == RD_KAFKA_RESP_ERR__QUEUE_FULL ? PRODUCER_FULL : PRODUCER_REFUSED;
         }
-
         rd_kafka_poll(p->rk, 100); /* back-pressure: deliveries free queue space */
     }
+}
+
+/* Keeps retrying while the service runs (or until the commit timeout), and
+ * for a grace period after a stop request so in-flight work still commits. */
+static int producer_keep_trying(const struct producer *p, long long started_ms,
+                                long long *stop_seen_ms) {
+    long long now = kafka_now_ms();
+    if (p->commit_timeout_ms > 0 && now - started_ms >= p->commit_timeout_ms) return 0;
+    if (service_running()) return 1;
+    if (*stop_seen_ms < 0) *stop_seen_ms = now;
+    return now - *stop_seen_ms < PRODUCER_SHUTDOWN_GRACE_MS;
+}
+
+static enum producer_outcome producer_commit_txn(struct producer *p,
+                                                 const rd_kafka_topic_partition_list_t *offsets,
+                                                 struct consumer *c) {
+    long long stop_seen = -1, started = kafka_now_ms();
+    int retry = 0;
+    enum producer_outcome o = PRODUCER_COMMITTED;
+    if (offsets && offsets->cnt > 0) {
+        rd_kafka_consumer_group_metadata_t *group = consumer_group_metadata(c);
+        do {
+            rd_kafka_error_t *error =
+                rd_kafka_send_offsets_to_transaction(p->rk, offsets, group, PRODUCER_CALL_MS);
+            o = error ? producer_txn_error(error, "send offsets", &retry) : PRODUCER_COMMITTED;
+        } while (o != PRODUCER_COMMITTED && retry && producer_keep_trying(p, started, &stop_seen));
+        rd_kafka_consumer_group_metadata_destroy(group);
+    }
+    while (o == PRODUCER_COMMITTED) {
+        rd_kafka_error_t *error = rd_kafka_commit_transaction(p->rk, PRODUCER_CALL_MS);
+        if (!error) break;
+        o = producer_txn_error(error, "commit transaction", &retry);
+        if (retry && producer_keep_trying(p, started, &stop_seen))
+            o = PRODUCER_COMMITTED; /* again */
+        else if (retry)
+            o = PRODUCER_ABORTED;
+    }
+    return o;
+}
+
+static enum producer_outcome producer_commit_flush(struct producer *p,
+                                                   const rd_kafka_topic_partition_list_t *offsets,
+                                                   struct consumer *c) {
+    long long stop_seen = -1, started = kafka_now_ms();
+    while (rd_kafka_flush(p->rk, PRODUCER_CALL_MS) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        if (!producer_keep_trying(p, started, &stop_seen) || kafka_fatal()) return PRODUCER_ABORTED;
+    if (p->batch_failed) return PRODUCER_ABORTED;
+    if (offsets && offsets->cnt > 0 && consumer_commit(c, offsets) == -1)
+        return PRODUCER_ABORTED; /* delivered but not committed: the redo duplicates */
+    return PRODUCER_COMMITTED;
+}
+
+enum producer_outcome producer_commit(struct producer *p,
+                                      const rd_kafka_topic_partition_list_t *offsets,
+                                      struct consumer *c) {
+    char err[128];
+    int has_offsets = offsets && offsets->cnt > 0;
+    if (!p->batch_open && !has_offsets) return PRODUCER_COMMITTED;
+    if (producer_open_batch(p, err, sizeof(err)) == -1) return PRODUCER_ABORTED;
+    enum producer_outcome o = p->transactional ? producer_commit_txn(p, offsets, c)
+                                               : producer_commit_flush(p, offsets, c);
+    if (o == PRODUCER_COMMITTED) {
+        metric_add(p->commits, 1);
+        p->batch_open = p->txn_open = 0;
+    } else {
+        producer_abort(p);
+    }
+    return o;
+}
+
+void producer_abort(struct producer *p) {
+    if (!p->batch_open) return;
+    metric_add(p->aborts, 1);
+    p->batch_open = 0;
+    if (!p->txn_open) return;
+    p->txn_open = 0;
+    producer_finish_abort(p); /* when it times out, the next batch finishes it first */
+}
+
+void producer_set_commit_timeout(struct producer *p, long timeout_ms) {
+    p->commit_timeout_ms = timeout_ms;
+}
+
+int producer_batch_open(const struct producer *p) {
+    return p->batch_open;
 }
 
 int producer_poll(struct producer *p, int timeout_ms) {
     return rd_kafka_poll(p->rk, timeout_ms);
 }
 
-int producer_flush(struct producer *p, int timeout_ms) {
-    return rd_kafka_flush(p->rk, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : -1;
-}
-
 void producer_free(struct producer *p, int flush_ms) {
     if (!p) return;
-    if (producer_flush(p, flush_ms) == -1) {
-        log_warn("%d messages undelivered at shutdown; reporting them failed",
-                 rd_kafka_outq_len(p->rk));
+    if (p->transactional) producer_abort(p); /* an unfinished batch must not become visible */
+    if (rd_kafka_flush(p->rk, flush_ms) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        log_warn("%d messages undelivered at shutdown", rd_kafka_outq_len(p->rk));
         rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-        /* purged messages come back as failed deliveries, in-flight ones only
-         * once their broker thread lets go: serve until all are reported */
-        if (producer_flush(p, 2000) == -1)
-            log_error("%d delivery reports never came", rd_kafka_outq_len(p->rk));
+        rd_kafka_flush(p->rk, 2000); /* serves the purged messages' reports */
     }
     for (int i = 0; i < p->n_topics; i++)
         rd_kafka_topic_destroy(p->topics[i]);

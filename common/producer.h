@@ -4,19 +4,25 @@
 #include <stddef.h>
 
 #include "cfg.h"
+#include "consumer.h"
 
-/* Idempotent producer whose every message ends in exactly one delivery
- * callback: delivered, or failed with the reason. Never drops silently. */
+/* Idempotent producer that writes in batches. A batch is everything sent
+ * since the last producer_commit(), plus the input offsets it consumed:
+ *  - exactly-once: the batch is one Kafka transaction carrying the offsets;
+ *    read_committed readers see all of it or none of it;
+ *  - at-least-once: commit waits until every message is acknowledged, then
+ *    commits the offsets; a failed batch may be partly visible.
+ * One thread owns a producer. */
 struct producer; /* opaque */
 
-/** Called once per message, from whichever thread runs producer_poll(). */
-typedef void (*producer_dr_fn)(void *msg_opaque, rd_kafka_resp_err_t err, void *arg);
-
-/** @returns NULL on error (errstr set). Free with producer_free(). */
-struct producer *producer_new(const struct cfg *c, const char *client_id, producer_dr_fn dr,
-                              void *dr_arg, char *errstr, size_t sz);
-/** Frees after waiting up to flush_ms for deliveries; what remains is purged
- * and reported failed through the callback. NULL-safe. */
+/** @p exactly_once selects transactions; the transactional.id is
+ * [kafka.producer] or [kafka] transactional.id, else client_id (one per
+ * instance: a restarted instance fences its predecessor by reusing it).
+ * @returns NULL on error (errstr set). Free with producer_free(). */
+struct producer *producer_new(const struct cfg *c, const char *client_id, int exactly_once,
+                              char *errstr, size_t sz);
+/** Aborts an open batch (exactly-once) or waits up to flush_ms for its
+ * deliveries (at-least-once), then frees. NULL-safe. */
 void producer_free(struct producer *p, int flush_ms);
 
 /** The handle of an output topic, created on first use and kept until
@@ -24,21 +30,66 @@ void producer_free(struct producer *p, int flush_ms);
  * message does not wait for librdkafka's periodic topic scan.
  * @returns NULL on error (errstr set). */
 rd_kafka_topic_t *producer_topic(struct producer *p, const char *name, char *errstr, size_t sz);
+/** Exactly-once: initialises transactions now instead of at the first batch,
+ * retrying while the service runs. This fences an earlier incarnation of this
+ * transactional.id and aborts its open transaction, so a reader that starts
+ * afterwards waits for nothing of it. At-least-once: nothing to do.
+ * @returns 0, or -1 when the service stopped or failed first (logged). */
+int producer_ready(struct producer *p);
+/** @returns the partition count of topic, or -1 when unknown (errstr set). */
+int producer_partition_count(struct producer *p, rd_kafka_topic_t *topic, char *errstr, size_t sz);
+/** @returns the transactional.id (exactly-once) or client id: who wrote a record. */
+const char *producer_instance(const struct producer *p);
 
-/** Queues one message (bytes copied). When the local queue is full it serves
- * delivery reports and retries for up to wait_ms (back-pressure, never a drop).
- * @returns 0; PRODUCER_FULL when the queue stayed full (retry later);
- * PRODUCER_REFUSED when this message can never be produced (e.g. too large).
- * On either error errstr is set and the callback will NOT fire for this message. */
+struct producer_msg {
+    rd_kafka_topic_t *topic;
+    int32_t partition; /* RD_KAFKA_PARTITION_UA: chosen from the key */
+    const void *key;
+    size_t key_len;
+    const void *value;
+    size_t value_len;
+    rd_kafka_headers_t *headers; /* NULL, or taken over by producer_send */
+};
+
+/** Exactly-once: initialises transactions, waiting for the coordinator as long
+ * as the service runs; this fences (aborts) what an earlier incarnation of this
+ * instance left open. Call it before reading state that instance wrote.
+ * At-least-once: nothing to do. @returns 0, or -1 when the service stopped first. */
+int producer_init(struct producer *p);
+
+/** Adds one message (bytes copied) to the current batch, opening it if needed.
+ * When the local queue is full it serves delivery reports and retries for up
+ * to wait_ms (back-pressure, never a drop).
+ * @returns 0; PRODUCER_FULL when the queue stayed full or no transaction could
+ * be opened (retry later); PRODUCER_REFUSED when this message can never be
+ * produced (e.g. too large). On error errstr is set. */
 #define PRODUCER_FULL (-2)
 #define PRODUCER_REFUSED (-1)
-
-int producer_send(struct producer *p, rd_kafka_topic_t *topic, const void *key, size_t key_len,
-                  const void *value, size_t value_len, void *msg_opaque, int wait_ms, char *errstr,
+int producer_send(struct producer *p, const struct producer_msg *m, int wait_ms, char *errstr,
                   size_t sz);
+
+enum producer_outcome {
+    PRODUCER_COMMITTED = 0, /* every message durable, offsets committed */
+    PRODUCER_ABORTED,       /* exactly-once: none of it visible; at-least-once:
+                               some deliveries failed. Redo from the batch start. */
+    PRODUCER_FAILED,        /* fenced or fatal: this instance must stop */
+};
+/** Ends the batch: commits offsets (each the next to read; NULL or empty for
+ * none) for consumer c's group together with the messages. Retries transient
+ * errors while the service runs, and for a few seconds more after shutdown
+ * began, then aborts. A batch with nothing in it and no offsets commits at once. */
+enum producer_outcome producer_commit(struct producer *p,
+                                      const rd_kafka_topic_partition_list_t *offsets,
+                                      struct consumer *c);
+/** Makes producer_commit() give up (abort) after timeout_ms of trying, for
+ * callers with someone waiting on the outcome. 0 (default): no limit. */
+void producer_set_commit_timeout(struct producer *p, long timeout_ms);
+/** Drops the open batch: exactly-once aborts the transaction; at-least-once
+ * can only stop waiting for it. */
+void producer_abort(struct producer *p);
+/** @returns 1 while a batch is open (something sent since the last commit). */
+int producer_batch_open(const struct producer *p);
 /** Serves delivery reports. @returns how many were served. */
 int producer_poll(struct producer *p, int timeout_ms);
-/** Waits until every queued message is reported. @returns 0, or -1 on timeout. */
-int producer_flush(struct producer *p, int timeout_ms);
 
 #endif

@@ -74,7 +74,7 @@ static void service_usage(FILE *to, const char *name, const char *default_config
             "  -c FILE  configuration (default %s)\n"
             "  -h       this help\n"
             "environment: KAFKA_BOOTSTRAP_SERVERS, KAFKA_<PROPERTY> (dots as underscores),\n"
-            "             HTTP_PORT, LOG_LEVEL override the file\n",
+            "             HTTP_PORT, LOG_LEVEL, PROCESSING_GUARANTEE override the file\n",
             name, default_config);
 }
 
@@ -109,6 +109,15 @@ int service_init(struct service *s, const char *name, const char *default_config
         return -1;
     }
     log_init(name, level);
+    const char *guarantee = cfg_get_str(s->cfg, "pipeline", "processing.guarantee", "exactly_once");
+    s->exactly_once = strcmp(guarantee, "exactly_once") == 0;
+    if (!s->exactly_once && strcmp(guarantee, "at_least_once") != 0) {
+        fprintf(stderr,
+                "%s: bad config: [pipeline] processing.guarantee = \"%s\": expected "
+                "exactly_once|at_least_once\n",
+                name, guarantee);
+        return -1;
+    }
     if (service_http_settings(s, default_port) == -1) return -1;
     service_install_signals();
     return 0;

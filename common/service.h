@@ -15,10 +15,11 @@ struct service {
     struct http_limits http_limits;
     int (*ready)(void *arg, char *why, size_t sz); /* 1 when ready, else 0 with why */
     void *ready_arg;
+    int exactly_once; /* [pipeline] processing.guarantee */
     int exit_code;
 };
 
-/** Parses -c FILE and -h, loads the config, validates [log] and [http] (port
+/** Parses -c FILE and -h, loads the config, validates [log], [pipeline] and [http] (port
  * default_port; HTTP_PORT overrides; 0 = any free port), starts logging,
  * installs signal handlers. @returns 0 to run, 1 when done (e.g. -h printed
  * usage), -1 after printing a one-line reason on stderr. */

@@ -1,5 +1,6 @@
 #include "stage.h"
 
+#include "batch.h"
 #include "consumer.h"
 #include "intake.h"
 #include "kafka.h"
@@ -13,16 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The events produced since the last commit, and where to resume if their
- * delivery fails. Offsets in next are the next to read, as Kafka commits them. */
-struct stage_batch {
-    rd_kafka_topic_partition_list_t *next;  /* per partition: last handled offset + 1 */
-    rd_kafka_topic_partition_list_t *start; /* per partition: first offset of the batch */
-    long count;
-    long long started_ms;
-    atomic_int failed; /* deliveries that failed: the batch must be redone */
-};
-
 struct stage {
     struct service svc;
     const struct stage_def *def;
@@ -30,66 +21,40 @@ struct stage {
     rd_kafka_topic_t *out; /* owned by producer */
     long max_batch, max_batch_ms, max_event_bytes;
     struct consumer *consumer;
+    atomic_int consumer_up; /* consumer is set: /ready may look at it */
     struct producer *producer;
-    struct stage_batch batch;
+    struct batch batch; /* consumed since the last commit */
     struct intake intake;
-    struct metric *produced, *commits, *redone;
+    struct metric *produced, *redone;
 };
 
-static void stage_on_delivery(void *msg_opaque, rd_kafka_resp_err_t err, void *arg) {
-    struct stage *st = arg;
-    (void)msg_opaque;
-    if (err) atomic_fetch_add(&st->batch.failed, 1);
-}
-
-static void stage_batch_reset(struct stage_batch *b) {
-    if (b->next) rd_kafka_topic_partition_list_destroy(b->next);
-    if (b->start) rd_kafka_topic_partition_list_destroy(b->start);
-    b->next = b->start = NULL;
-    b->count = 0;
-    atomic_store(&b->failed, 0);
-}
-
-static void stage_batch_track(struct stage_batch *b, const rd_kafka_message_t *m) {
-    const char *topic = rd_kafka_topic_name(m->rkt);
-    if (!b->next) {
-        b->next = rd_kafka_topic_partition_list_new(8);
-        b->start = rd_kafka_topic_partition_list_new(8);
-        b->started_ms = kafka_now_ms();
-    }
-    rd_kafka_topic_partition_t *p =
-        rd_kafka_topic_partition_list_find(b->next, topic, m->partition);
-    if (!p) {
-        rd_kafka_topic_partition_list_add(b->start, topic, m->partition)->offset = m->offset;
-        p = rd_kafka_topic_partition_list_add(b->next, topic, m->partition);
-    }
-    p->offset = m->offset + 1;
-    b->count++;
-}
-
-/* Waits for every delivery of the batch, then commits its offsets, or rewinds
- * the consumer to the batch start when any delivery failed (at-least-once:
- * the redone events may reach the output twice; readers dedupe by pizza id). */
+/* Commits the batch's output together with its input offsets, or, when that
+ * fails, rewinds the input to the batch start and does it again (exactly-once:
+ * nothing of the failed batch is visible; at-least-once: the redone events may
+ * reach the output twice). Partitions that were lost belong to another member
+ * already: their batch is abandoned, and the new owner redoes it. */
 static void stage_finish_batch(struct stage *st, int may_commit) {
-    struct stage_batch *b = &st->batch;
-    if (b->count == 0) return;
-    long long give_up = kafka_now_ms() + 10000;
-    while (producer_flush(st->producer, 100) == -1) {
-        if (!service_running() && kafka_now_ms() > give_up) {
-            log_warn("shutdown: %ld events unacknowledged, left uncommitted", b->count);
-            stage_batch_reset(b);
-            return;
-        }
+    struct batch *b = &st->batch;
+    if (!may_commit) {
+        producer_abort(st->producer);
+        batch_reset(b);
+        return;
     }
-    if (atomic_load(&b->failed) == 0 && may_commit) {
-        if (consumer_commit(st->consumer, b->next) == 0) metric_add(st->commits, 1);
-    } else if (may_commit) {
-        log_warn("%d deliveries failed; redoing %ld events", atomic_load(&b->failed), b->count);
+    switch (producer_commit(st->producer, b->next, st->consumer)) {
+    case PRODUCER_COMMITTED:
+        break;
+    case PRODUCER_ABORTED:
+        log_warn("batch of %ld events not committed; redoing it", b->count);
         metric_add(st->redone, b->count);
-        /* going on past events that were not delivered would commit over them */
-        if (consumer_seek(st->consumer, b->start) == -1) service_fail("cannot rewind the input");
+        /* going on past events whose output is not durable would commit over them */
+        if (b->start && consumer_seek(st->consumer, b->start) == -1)
+            service_fail("cannot rewind the input");
+        break;
+    case PRODUCER_FAILED:
+        service_fail("cannot commit: this instance was fenced or Kafka failed fatally");
+        break;
     }
-    stage_batch_reset(b);
+    batch_reset(b);
 }
 
 static void stage_on_revoke(const rd_kafka_topic_partition_list_t *parts, int lost, void *arg) {
@@ -106,13 +71,14 @@ struct stage_out {
     const void *key;
 };
 
-/* @returns 0 with out filled (free with stage_out_free), 1 for a poison event
- * (logged), -1 when out of memory. */
+/* @returns 0 with out filled (free with stage_out_free), INTAKE_POISON for a
+ * dead-lettered event, -1 when out of memory, -2 when it could not be dead-lettered. */
 static int stage_transform(struct stage *st, const rd_kafka_message_t *m, struct stage_out *out) {
     struct event ev;
     char topping[PIZZA_MENU_TEXT_MAX];
     memset(out, 0, sizeof(*out));
-    if (intake_decode(&st->intake, m, &ev) == -1) return 1;
+    int rc = intake_decode(&st->intake, m, &ev);
+    if (rc != 0) return rc == INTAKE_POISON ? rc : -2;
     menu_choose(st->def->menu, ev.id, topping);
     if (event_set(&ev, st->def->field, topping) == 0) out->value = event_encode(&ev, &out->len);
     out->key = m->key;
@@ -136,36 +102,41 @@ static int stage_handle(struct stage *st, const rd_kafka_message_t *m) {
     struct stage_out out;
     char err[256];
     int rc = stage_transform(st, m, &out);
-    if (rc == -1) {
-        log_error("out of memory transforming an event");
+    if (rc < 0) {
+        if (rc == -1) log_error("out of memory transforming an event");
         stage_out_free(&out);
         return -1;
     }
     int sent = rc == 0 ? PRODUCER_FULL : 0;
-    while (sent == PRODUCER_FULL && service_running())
-        sent = producer_send(st->producer, st->out, out.key, out.key_len, out.value, out.len, NULL,
-                             500, err, sizeof(err));
+    while (sent == PRODUCER_FULL && service_running()) {
+        struct producer_msg msg = {
+            st->out, RD_KAFKA_PARTITION_UA, out.key, out.key_len, out.value, out.len, NULL};
+        sent = producer_send(st->producer, &msg, 500, err, sizeof(err));
+    }
     stage_out_free(&out);
     if (sent != 0 && !service_running()) { /* includes a fatal error: not the event's fault */
         log_warn("%s; stopping before this event", err);
         return -1;
     }
-    if (sent == PRODUCER_REFUSED) intake_reject(&st->intake, m, err); /* e.g. grew too large */
+    /* e.g. grew too large */
+    if (sent == PRODUCER_REFUSED && intake_reject(&st->intake, m, err) == -1) return -1;
     if (rc == 0 && sent == 0) metric_add(st->produced, 1);
-    stage_batch_track(&st->batch, m);
+    batch_track(&st->batch, m);
     return 0;
 }
 
 static void stage_register_metrics(struct stage *st) {
     char out[160];
     snprintf(out, sizeof(out), "topic=\"%s\"", st->out_topic);
-    intake_init(&st->intake, st->in_topic, (size_t)st->max_event_bytes);
     st->produced = metrics_register(METRIC_COUNTER, "pizza_events_produced_total",
                                     "Events written to the output topic", out);
-    st->commits = metrics_register(METRIC_COUNTER, "pizza_stage_commits_total",
-                                   "Batches whose offsets were committed", NULL);
     st->redone = metrics_register(METRIC_COUNTER, "pizza_stage_redone_events_total",
                                   "Events reprocessed after a failed delivery", NULL);
+}
+
+static int stage_ready(void *arg, char *why, size_t sz) {
+    struct stage *st = arg;
+    return consumer_ready(atomic_load(&st->consumer_up) ? st->consumer : NULL, why, sz);
 }
 
 static int stage_open(struct stage *st) {
@@ -175,28 +146,39 @@ static int stage_open(struct stage *st) {
     st->out_topic = cfg_get_str(s->cfg, "stage", "output_topic", st->def->out_topic);
     const char *group = cfg_get_str(s->cfg, "stage", "group_id", s->name);
     const char *topics[] = {st->in_topic, NULL};
-    struct consumer_hooks hooks = {stage_on_revoke, st};
+    struct consumer_hooks hooks = {NULL, stage_on_revoke, st};
     if (service_setting(s, "stage", "max_batch_messages", 10000, 1, 1000000, &st->max_batch) ||
         service_setting(s, "stage", "max_batch_ms", 100, 1, 60000, &st->max_batch_ms) ||
         service_setting(s, "stage", "max_event_bytes", 65536, 64, 1 << 20, &st->max_event_bytes))
         return -1;
     stage_register_metrics(st);
-    if (!(st->producer = producer_new(s->cfg, s->name, stage_on_delivery, st, err, sizeof(err))) ||
+    if (!(st->producer = producer_new(s->cfg, s->name, s->exactly_once, err, sizeof(err))) ||
         !(st->out = producer_topic(st->producer, st->out_topic, err, sizeof(err))) ||
-        !(st->consumer = consumer_new(s->cfg, s->name, group, topics, &hooks, err, sizeof(err)))) {
+        intake_init(&st->intake, st->in_topic, (size_t)st->max_event_bytes, st->producer, s->name,
+                    err, sizeof(err)) == -1) {
         log_error("kafka: %s", err);
         return -1;
     }
-    s->ready = consumer_ready;
-    s->ready_arg = st->consumer;
-    log_info("topping %s: %s -> %s (group %s)", st->def->field, st->in_topic, st->out_topic, group);
-    return service_start_http(s, NULL, 0);
+    s->ready = stage_ready;
+    s->ready_arg = st;
+    if (service_start_http(s, NULL, 0) == -1) return -1;
+    /* before the group hands out offsets: an unfinished transaction of this
+     * instance's previous run holds them until it is aborted here */
+    if (producer_init(st->producer) == -1) return 0;
+    if (!(st->consumer = consumer_new(s->cfg, s->name, group, topics, &hooks, err, sizeof(err)))) {
+        log_error("kafka: %s", err);
+        return -1;
+    }
+    atomic_store(&st->consumer_up, 1);
+    log_info("topping %s: %s -> %s (group %s, %s)", st->def->field, st->in_topic, st->out_topic,
+             group, s->exactly_once ? "exactly-once" : "at-least-once");
+    return 0;
 }
 
 /* Consumes until stopped. A batch ends when the input runs dry (low latency
  * when idle) or reaches max_batch_messages / max_batch_ms (throughput under load). */
 static void stage_run(struct stage *st) {
-    while (service_running()) {
+    while (st->consumer && service_running()) {
         rd_kafka_message_t *m = consumer_poll(st->consumer, st->batch.count ? 0 : 100);
         int stop = m && stage_handle(st, m) == -1;
         if (m) rd_kafka_message_destroy(m);
@@ -206,7 +188,7 @@ static void stage_run(struct stage *st) {
                                 kafka_now_ms() - st->batch.started_ms >= st->max_batch_ms))
             stage_finish_batch(st, 1);
     }
-    stage_finish_batch(st, 1);
+    if (st->consumer) stage_finish_batch(st, 1);
 }
 
 int stage_main(const struct stage_def *def, int argc, char **argv) {
@@ -223,7 +205,7 @@ int stage_main(const struct stage_def *def, int argc, char **argv) {
     if (st.svc.http) http_quiesce(st.svc.http);
     consumer_free(st.consumer); /* leaves the group; the revoke hook commits */
     producer_free(st.producer, 10000);
-    stage_batch_reset(&st.batch);
+    batch_reset(&st.batch);
     service_shutdown(&st.svc);
     if (!started) return 2; /* could not start: config or environment */
     log_info("stopped");

@@ -1,4 +1,5 @@
 #include "event.h"
+#include "kafka.h"
 #include "log.h"
 #include "parse.h"
 #include "pizza_service.h"
@@ -8,19 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-
-#define ORDER_ID_LEN 36 /* UUID text */
-
-/* A POST awaiting its delivery reports. The HTTP request stays suspended
- * until the last report; whoever drops `remaining` to zero answers it. */
-struct pending_order {
-    struct pizza_service *ps;
-    struct http_req *req;
-    atomic_long remaining; /* unreported messages, +1 while the handler still sends */
-    atomic_int failed;
-    long count;
-    char id[ORDER_ID_LEN + 1];
-};
 
 static int order_new_id(char out[ORDER_ID_LEN + 1]) {
     unsigned char b[16];
@@ -34,60 +22,74 @@ static int order_new_id(char out[ORDER_ID_LEN + 1]) {
     return 0;
 }
 
-static void pending_finish(struct pending_order *po) {
-    struct pizza_service *ps = po->ps;
-    char location[16 + ORDER_ID_LEN];
-    if (atomic_load(&po->failed)) {
-        /* pizzas that did get through find no order and are dropped as strays */
-        orders_remove(ps->orders, po->id);
-        metric_add(ps->orders_failed, 1);
-        http_add_header(po->req, "Retry-After", "1");
-        http_reply_error(po->req, 503, "order not accepted: Kafka did not take it; retry");
-    } else {
-        metric_add(ps->orders_accepted, 1);
-        snprintf(location, sizeof(location), "/order/%s", po->id);
-        http_add_header(po->req, "Location", location);
-        http_reply_json(
-            po->req, 201,
-            json_pack("{s:s, s:I}", "order_id", po->id, "count", (json_int_t)po->count));
+struct pending_order *order_queue_take(struct pizza_service *ps, long max) {
+    pthread_mutex_lock(&ps->queue_lock);
+    struct pending_order *list = ps->queue_head, **cut = &ps->queue_head;
+    for (long n = 0; *cut && n < max; n++)
+        cut = &(*cut)->next;
+    ps->queue_head = *cut; /* the rest waits for the next batch */
+    *cut = NULL;
+    if (!ps->queue_head) ps->queue_tail = &ps->queue_head;
+    pthread_mutex_unlock(&ps->queue_lock);
+    return list;
+}
+
+static void order_enqueue(struct pizza_service *ps, struct pending_order *po) {
+    pthread_mutex_lock(&ps->queue_lock);
+    *ps->queue_tail = po;
+    ps->queue_tail = &po->next;
+    pthread_mutex_unlock(&ps->queue_lock);
+    consumer_wake(ps->consumer); /* the main loop may be waiting for completions */
+}
+
+int order_send(struct pizza_service *ps, struct pending_order *po) {
+    char pizza_id[ORDER_ID_LEN + 24], err[256] = "out of memory";
+    if (order_log_order(ps, po->id, po->count, err, sizeof(err)) == -1) {
+        log_warn("order %s: not queued: %s", po->id, err);
+        return -1;
     }
-    free(po);
-}
-
-static void pending_release(struct pending_order *po, long n) {
-    if (atomic_fetch_sub(&po->remaining, n) == n) pending_finish(po);
-}
-
-void order_api_on_delivery(void *msg_opaque, rd_kafka_resp_err_t err, void *arg) {
-    struct pending_order *po = msg_opaque;
-    (void)arg;
-    if (!po) return;
-    if (err) atomic_store(&po->failed, 1);
-    pending_release(po, 1);
-}
-
-/* @returns how many pizzas were queued; each of those will report back. */
-static long order_send_pizzas(struct pending_order *po) {
-    struct pizza_service *ps = po->ps;
-    char pizza_id[ORDER_ID_LEN + 24], err[256];
     for (long i = 1; i <= po->count; i++) {
         struct event ev;
         size_t len = 0;
         snprintf(pizza_id, sizeof(pizza_id), "%s-%ld", po->id, i);
         char *value = event_new(&ev, po->id, pizza_id) == 0 ? event_encode(&ev, &len) : NULL;
         event_clear(&ev);
-        snprintf(err, sizeof(err), "out of memory");
-        int rc = value ? producer_send(ps->producer, ps->order_rkt, po->id, ORDER_ID_LEN, value,
-                                       len, po, (int)ps->send_wait_ms, err, sizeof(err))
-                       : -1;
+        struct producer_msg m = {
+            ps->order_rkt, RD_KAFKA_PARTITION_UA, po->id, ORDER_ID_LEN, value, len, NULL};
+        int rc =
+            value ? producer_send(ps->producer, &m, (int)ps->send_wait_ms, err, sizeof(err)) : -1;
         free(value);
         if (rc != 0) {
             log_warn("order %s: pizza %ld not queued: %s", po->id, i, err);
-
-            return i - 1;
+            return -1;
         }
     }
-    return po->count;
+    return 0;
+}
+
+static void order_answer(struct pizza_service *ps, struct pending_order *po, int committed) {
+    char location[16 + ORDER_ID_LEN];
+    if (!committed) {
+        orders_remove(ps->orders, po->id); /* none of it reached Kafka */
+        metric_add(ps->orders_failed, 1);
+        http_add_header(po->req, "Retry-After", "1");
+        http_reply_error(po->req, 503, "order not accepted: Kafka did not take it; retry");
+        return;
+    }
+    metric_add(ps->orders_accepted, 1);
+    snprintf(location, sizeof(location), "/order/%s", po->id);
+    http_add_header(po->req, "Location", location);
+    http_reply_json(po->req, 201,
+                    json_pack("{s:s, s:I}", "order_id", po->id, "count", (json_int_t)po->count));
+}
+
+void order_answer_all(struct pizza_service *ps, struct pending_order *list, int committed) {
+    while (list) {
+        struct pending_order *next = list->next;
+        order_answer(ps, list, committed);
+        free(list);
+        list = next;
+    }
 }
 
 static enum http_result order_reject(struct http_req *r, const char *why) {
@@ -96,6 +98,8 @@ static enum http_result order_reject(struct http_req *r, const char *why) {
     return HTTP_DONE;
 }
 
+/* The order is stored as pending right away, so a full store refuses it
+ * before anything is written; a batch that fails removes it again. */
 static enum http_result order_accept(struct pizza_service *ps, struct http_req *r, long count) {
     struct pending_order *po = calloc(1, sizeof(*po));
     if (!po) return order_reject(r, "out of memory");
@@ -103,7 +107,7 @@ static enum http_result order_accept(struct pizza_service *ps, struct http_req *
         free(po);
         return order_reject(r, "no randomness for an order id");
     }
-    switch (orders_create(ps->orders, po->id, count)) {
+    switch (orders_create(ps->orders, po->id, count, kafka_wall_ms())) {
     case ORDERS_OK:
         break;
     case ORDERS_FULL:
@@ -113,16 +117,9 @@ static enum http_result order_accept(struct pizza_service *ps, struct http_req *
         free(po);
         return order_reject(r, "cannot store the order");
     }
-    po->ps = ps;
     po->req = r;
     po->count = count;
-    atomic_store(&po->remaining, count + 1);
-    long queued = order_send_pizzas(po);
-    if (queued < count) {
-        atomic_store(&po->failed, 1);
-        pending_release(po, count - queued); /* never queued: no report will come */
-    }
-    pending_release(po, 1); /* may answer right here if every report is in */
+    order_enqueue(ps, po);
     return HTTP_ASYNC;
 }
 
@@ -133,9 +130,11 @@ static enum http_result order_post(struct http_req *r, const char *param, void *
         http_reply_error(r, 400, "count must be a whole number from 1 to %ld", ps->max_count);
         return HTTP_DONE;
     }
-    atomic_fetch_add(&ps->posting, 1); /* shutdown waits for this before closing Kafka */
-    enum http_result res =
-        service_running() ? order_accept(ps, r, count) : order_reject(r, "shutting down");
+    atomic_fetch_add(&ps->posting, 1); /* shutdown takes the queue once this is back to 0 */
+    enum http_result res = !service_running()           ? order_reject(r, "shutting down")
+                           : !atomic_load(&ps->serving) ? order_reject(r, "restoring state")
+                           : !kafka_brokers_up()        ? order_reject(r, "Kafka is unreachable")
+                                                        : order_accept(ps, r, count);
     atomic_fetch_sub(&ps->posting, 1);
     return res;
 }

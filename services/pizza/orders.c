@@ -17,9 +17,10 @@ struct order {
     char id[PIZZA_ORDER_ID_MAX + 1];
     long count;
     long n_pizzas;
-    struct pizza *pizzas;        /* count slots */
-    struct order *hash_next;     /* bucket chain */
-    struct order *older, *newer; /* creation order, for eviction */
+    long long created_ms, completed_ms; /* wall clock; completed_ms 0 while pending */
+    struct pizza *pizzas;               /* count slots */
+    struct order *hash_next;            /* bucket chain */
+    struct order *older, *newer;        /* creation order, for eviction */
 };
 
 struct orders {
@@ -107,7 +108,7 @@ static int orders_evict_complete(struct orders *o) {
     return -1;
 }
 
-enum orders_rc orders_create(struct orders *o, const char *id, long count) {
+enum orders_rc orders_create(struct orders *o, const char *id, long count, long long created_ms) {
     enum orders_rc rc = ORDERS_OK;
     if (count < 1 || !parse_is_order_id(id)) return ORDERS_INVALID;
     pthread_mutex_lock(&o->lock);
@@ -124,6 +125,7 @@ enum orders_rc orders_create(struct orders *o, const char *id, long count) {
     } else {
         snprintf(ord->id, sizeof(ord->id), "%s", id);
         ord->count = count;
+        ord->created_ms = created_ms;
         slot = orders_slot(o, id); /* eviction may have changed the chain */
         *slot = ord;
         ord->older = o->newest;
@@ -152,7 +154,7 @@ static int order_has_pizza(const struct order *ord, const char *pizza_id) {
 }
 
 enum orders_rc orders_add_pizza(struct orders *o, const char *order_id, const char *pizza_id,
-                                const char *json, size_t len) {
+                                const char *json, size_t len, long long now_ms) {
     enum orders_rc rc = ORDERS_OK;
     pthread_mutex_lock(&o->lock);
     struct order *ord = *orders_slot(o, order_id);
@@ -172,7 +174,10 @@ enum orders_rc orders_add_pizza(struct orders *o, const char *order_id, const ch
         } else {
             memcpy(p->json, json, len);
             p->len = len;
-            if (++ord->n_pizzas == ord->count) o->n_complete++;
+            if (++ord->n_pizzas == ord->count) {
+                o->n_complete++;
+                ord->completed_ms = now_ms;
+            }
         }
     }
     pthread_mutex_unlock(&o->lock);
@@ -205,6 +210,22 @@ char *orders_render(struct orders *o, const char *id, size_t *len) {
     char *out = ord ? order_render(ord, len) : NULL;
     pthread_mutex_unlock(&o->lock);
     return out;
+}
+
+size_t orders_expire(struct orders *o, long long cutoff_ms) {
+    size_t n = 0;
+    pthread_mutex_lock(&o->lock);
+    /* the age list is in creation order, and nothing created after the cutoff
+     * can have completed before it */
+    for (struct order *ord = o->oldest, *next; ord && ord->created_ms < cutoff_ms; ord = next) {
+        next = ord->newer;
+        if (ord->n_pizzas == ord->count && ord->completed_ms < cutoff_ms) {
+            orders_unlink(o, orders_slot(o, ord->id));
+            n++;
+        }
+    }
+    pthread_mutex_unlock(&o->lock);
+    return n;
 }
 
 void orders_stats(struct orders *o, struct orders_stats *out) {

@@ -4,7 +4,8 @@
 
 /* In-memory order store of pizza-service: order id -> count and the distinct
  * finished pizzas (raw JSON, deduplicated by pizza id). Holds at most
- * max_orders; when full, the oldest complete order makes room. Thread-safe. */
+ * max_orders; when full, the oldest complete order makes room; complete
+ * orders also leave after a retention time (orders_expire). Thread-safe. */
 struct orders; /* opaque */
 
 enum orders_rc {
@@ -20,11 +21,16 @@ enum orders_rc {
 struct orders *orders_new(size_t max_orders);
 void orders_free(struct orders *o); /* NULL-safe */
 
-enum orders_rc orders_create(struct orders *o, const char *id, long count);
+/** created_ms: wall-clock creation time (orders must be created roughly in
+ * time order for orders_expire to find the old ones first). */
+enum orders_rc orders_create(struct orders *o, const char *id, long count, long long created_ms);
 void orders_remove(struct orders *o, const char *id);
-/** Stores a finished pizza; json is copied and must be one valid JSON value. */
+/** Stores a finished pizza; json is copied and must be one valid JSON value.
+ * now_ms is the wall-clock time, kept as the completion time of the last one. */
 enum orders_rc orders_add_pizza(struct orders *o, const char *order_id, const char *pizza_id,
-                                const char *json, size_t len);
+                                const char *json, size_t len, long long now_ms);
+/** Drops complete orders that completed before cutoff_ms. @returns how many. */
+size_t orders_expire(struct orders *o, long long cutoff_ms);
 /** {"id","count","status":"pending"|"complete","pizzas":[...]}.
  * @returns malloc'd text (caller frees), or NULL for an unknown order or no memory. */
 char *orders_render(struct orders *o, const char *id, size_t *len);

@@ -8,16 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
-#define PIZZA_COMMIT_INTERVAL_MS 1000
-
-static void *pizza_poll_deliveries(void *arg) {
-    struct pizza_service *ps = arg;
-    while (!atomic_load(&ps->poller_stop))
-        producer_poll(ps->producer, 100);
-
-    return NULL;
-}
+#define PIZZA_HOUSEKEEPING_MS 1000
+/* An idle main loop wakes this often to read other instances' changelog
+ * records; POSTs and completions wake it at once. */
+#define PIZZA_IDLE_WAIT_MS 20
 
 static void pizza_register_metrics(struct pizza_service *ps) {
     ps->orders_accepted = metrics_register(METRIC_COUNTER, "pizza_orders_accepted_total",
@@ -31,7 +27,9 @@ static void pizza_register_metrics(struct pizza_service *ps) {
                                       "Finished pizzas seen again and ignored", NULL);
     ps->pizzas_stray =
         metrics_register(METRIC_COUNTER, "pizza_pizzas_stray_total",
-                         "Finished pizzas of orders this instance does not hold", NULL);
+                         "Finished pizzas of orders no longer held (expired or evicted)", NULL);
+    ps->expired = metrics_register(METRIC_COUNTER, "pizza_orders_expired_total",
+                                   "Complete orders dropped after [orders] retention_s", NULL);
     ps->pending_gauge = metrics_register(METRIC_GAUGE, "pizza_orders", "Orders held, by status",
                                          "status=\"pending\"");
     ps->complete_gauge = metrics_register(METRIC_GAUGE, "pizza_orders", "Orders held, by status",
@@ -40,16 +38,20 @@ static void pizza_register_metrics(struct pizza_service *ps) {
 
 static int pizza_settings(struct pizza_service *ps) {
     struct service *s = &ps->svc;
-    long max_orders, max_event_bytes;
+    long max_orders;
     ps->order_topic = cfg_get_str(s->cfg, "orders", "order_topic", "pizza");
     ps->done_topic = cfg_get_str(s->cfg, "orders", "completed_topic", "pizza-with-veggies");
+    ps->changelog_topic =
+        cfg_get_str(s->cfg, "orders", "changelog_topic", "pizza-orders-changelog");
     if (service_setting(s, "orders", "max_count", 100, 1, 10000, &ps->max_count) ||
         service_setting(s, "orders", "max_orders", 100000, 1, 100000000, &max_orders) ||
+        service_setting(s, "orders", "retention_s", 3600, 1, 365L * 24 * 3600, &ps->retention_s) ||
         service_setting(s, "orders", "send_wait_ms", 1000, 0, 60000, &ps->send_wait_ms) ||
-        service_setting(s, "orders", "max_event_bytes", 65536, 64, 1 << 20, &max_event_bytes))
+        service_setting(s, "orders", "commit_timeout_ms", 5000, 100, 600000,
+                        &ps->commit_timeout_ms) ||
+        service_setting(s, "orders", "max_batch_messages", 10000, 1, 1000000, &ps->max_batch) ||
+        service_setting(s, "orders", "max_event_bytes", 65536, 64, 1 << 20, &ps->max_event_bytes))
         return -1;
-    intake_init(&ps->intake, ps->done_topic, (size_t)max_event_bytes);
-
     if (!(ps->orders = orders_new((size_t)max_orders))) {
         log_error("out of memory");
         return -1;
@@ -57,114 +59,193 @@ static int pizza_settings(struct pizza_service *ps) {
     return 0;
 }
 
+static int pizza_ready(void *arg, char *why, size_t sz) {
+    struct pizza_service *ps = arg;
+    if (!atomic_load(&ps->serving)) {
+        snprintf(why, sz, "restoring orders from %s", ps->changelog_topic);
+        return 0;
+    }
+    return consumer_ready(ps->consumer, why, sz);
+}
+
 static int pizza_open(struct pizza_service *ps) {
     struct service *s = &ps->svc;
     char err[512];
-    const char *group = cfg_get_str(s->cfg, "orders", "group_id", "pizza-service");
+    pthread_mutex_init(&ps->queue_lock, NULL);
+    ps->queue_tail = &ps->queue_head;
     if (pizza_settings(ps) == -1) return -1;
-    const char *topics[] = {ps->done_topic, NULL};
     pizza_register_metrics(ps);
-    if (!(ps->producer =
-              producer_new(s->cfg, s->name, order_api_on_delivery, ps, err, sizeof(err))) ||
+    if (!(ps->producer = producer_new(s->cfg, s->name, s->exactly_once, err, sizeof(err))) ||
         !(ps->order_rkt = producer_topic(ps->producer, ps->order_topic, err, sizeof(err))) ||
-        !(ps->consumer = consumer_new(s->cfg, s->name, group, topics, NULL, err, sizeof(err)))) {
+        !(ps->changelog_rkt =
+              producer_topic(ps->producer, ps->changelog_topic, err, sizeof(err))) ||
+        intake_init(&ps->intake, ps->done_topic, (size_t)ps->max_event_bytes, ps->producer, s->name,
+                    err, sizeof(err)) == -1 ||
+        !(ps->changelog = changelog_new(s->cfg, s->name, ps->changelog_topic, err, sizeof(err)))) {
         log_error("kafka: %s", err);
         return -1;
     }
-    if (pthread_create(&ps->poller, NULL, pizza_poll_deliveries, ps) != 0) {
-        log_error("cannot start the delivery thread");
-        return -1;
-    }
-    ps->poller_started = 1;
-    s->ready = consumer_ready;
-    s->ready_arg = ps->consumer;
+    /* a POST waits for its batch: it gets a 503 rather than hang in an outage */
+    producer_set_commit_timeout(ps->producer, ps->commit_timeout_ms);
+    s->ready = pizza_ready;
+    s->ready_arg = ps;
     return order_api_start(ps);
 }
 
 int pizza_init(struct pizza_service *ps, int argc, char **argv) {
     memset(ps, 0, sizeof(*ps));
     int rc = service_init(&ps->svc, "pizza-service", "config/pizza.ini", 5000, argc, argv);
-
     if (rc != 0) return rc;
     return pizza_open(ps) == 0 ? 0 : -1;
 }
 
-static void pizza_count_stored(struct pizza_service *ps, enum orders_rc rc, const struct event *ev,
-                               const struct log_where *w) {
-    switch (rc) {
-    case ORDERS_OK:
-        metric_add(ps->pizzas_done, 1);
-        break;
-    case ORDERS_DUPLICATE:
-        metric_add(ps->pizzas_dup, 1);
-        break;
-    case ORDERS_UNKNOWN:
-        metric_add(ps->pizzas_stray, 1);
-        log_at(LOG_DEBUG, w, "pizza of unknown order %s", ev->order_id);
-        break;
-    default:
-        log_at(LOG_ERROR, w, "out of memory storing a pizza");
-    }
+/* Ends the open batch: commits orders, finished pizzas and completion offsets
+ * together, then answers the batch's POSTs. On failure nothing of it is
+ * visible (exactly-once): the POSTs get 503 and the completions are redone. */
+static void pizza_finish(struct pizza_service *ps, int may_commit) {
+    enum producer_outcome o = PRODUCER_ABORTED;
+    if (may_commit && !ps->batch_failed)
+        o = producer_commit(ps->producer, ps->batch.next, ps->consumer);
+    else
+        producer_abort(ps->producer);
+    if (o == PRODUCER_FAILED) service_fail("cannot commit: fenced by another instance or fatal");
+    if (o != PRODUCER_COMMITTED && may_commit && ps->batch.start &&
+        consumer_seek(ps->consumer, ps->batch.start) == -1)
+        service_fail("cannot rewind the completions");
+    order_answer_all(ps, ps->batch_orders, o == PRODUCER_COMMITTED);
+    ps->batch_orders = NULL;
+    ps->batch_failed = 0;
+    batch_reset(&ps->batch);
 }
 
-/* Stores one finished pizza with its order: the bytes as they came (decoding
- * proved them valid JSON), re-encoded only for a seed event whose id we derived. */
-static void pizza_complete(struct pizza_service *ps, const rd_kafka_message_t *m) {
+static void pizza_on_revoke(const rd_kafka_topic_partition_list_t *parts, int lost, void *arg) {
+    (void)parts;
+    /* commit while we still own the partitions; lost ones belong to someone else already */
+    pizza_finish(arg, !lost);
+}
+
+/* Adds a finished pizza's changelog record to the batch: the bytes as they
+ * came, re-encoded only for a seed event whose id we derived.
+ * @returns 0 when handled (including dead-lettered), -1 to stop before it. */
+static int pizza_complete(struct pizza_service *ps, const rd_kafka_message_t *m) {
     struct event ev;
-    struct log_where w = {ps->done_topic, m->partition, m->offset, m->key, (int)m->key_len};
-    char *encoded = NULL;
+    char err[256] = "out of memory", *encoded = NULL;
     const char *json = m->payload;
     size_t len = m->len;
-    if (intake_decode(&ps->intake, m, &ev) == -1) return;
-    if (ev.derived_id && !(json = encoded = event_encode(&ev, &len))) {
-        log_at(LOG_ERROR, &w, "out of memory storing a pizza");
-    } else {
-        pizza_count_stored(ps, orders_add_pizza(ps->orders, ev.order_id, ev.id, json, len), &ev,
-                           &w);
+    int rc = intake_decode(&ps->intake, m, &ev);
+    if (rc != 0) return rc == INTAKE_POISON ? 0 : -1;
+    if (ev.derived_id && !(json = encoded = event_encode(&ev, &len))) rc = -1;
+    if (rc == 0) rc = order_log_pizza(ps, ev.order_id, ev.id, json, len, err, sizeof(err));
+    if (rc == -1) {
+        log_at(
+            LOG_WARN,
+            &(struct log_where){ps->done_topic, m->partition, m->offset, m->key, (int)m->key_len},
+            "finished pizza not recorded: %s", err);
+        ps->batch_failed = 1; /* redone after the abort */
     }
     free(encoded);
     event_clear(&ev);
+    return 0;
 }
 
-static void pizza_update_gauges(struct pizza_service *ps) {
+/* One batch: the queued POSTs, then the completions that are there. */
+static void pizza_cycle(struct pizza_service *ps) {
+    struct pending_order *orders = order_queue_take(ps, ps->max_batch);
+    for (struct pending_order *po = orders, *next; po; po = next) {
+        next = po->next;
+        /* one order that cannot be written fails the batch: nothing half-made */
+        if (!ps->batch_failed && order_send(ps, po) == -1) ps->batch_failed = 1;
+        po->next = ps->batch_orders;
+        ps->batch_orders = po;
+    }
+    int wait = orders ? 0 : PIZZA_IDLE_WAIT_MS;
+    while (ps->batch.count < ps->max_batch && service_running()) {
+        rd_kafka_message_t *m = consumer_poll(ps->consumer, wait);
+        if (!m) break;
+        wait = 0;
+        int stop = pizza_complete(ps, m) == -1;
+        if (!stop) batch_track(&ps->batch, m);
+        rd_kafka_message_destroy(m);
+        if (stop) break;
+    }
+    pizza_finish(ps, 1);
+}
+
+static void pizza_housekeeping(struct pizza_service *ps) {
     struct orders_stats st;
+    metric_add(ps->expired,
+               (int64_t)orders_expire(ps->orders, kafka_wall_ms() - ps->retention_s * 1000));
     orders_stats(ps->orders, &st);
     metric_set(ps->pending_gauge, (int64_t)st.pending);
     metric_set(ps->complete_gauge, (int64_t)st.complete);
 }
 
+/* Before taking orders: fence an earlier run of this instance (its open
+ * transaction is aborted), restore every order, then join the group. */
+static int pizza_prepare(struct pizza_service *ps) {
+    struct service *s = &ps->svc;
+    char err[512];
+    const char *group = cfg_get_str(s->cfg, "orders", "group_id", "pizza-service");
+    const char *topics[] = {ps->done_topic, NULL};
+    struct consumer_hooks hooks = {NULL, pizza_on_revoke, ps};
+    if (producer_init(ps->producer) == -1) return -1;
+    while ((ps->changelog_partitions =
+                producer_partition_count(ps->producer, ps->changelog_rkt, err, sizeof(err))) < 1) {
+        if (!service_running()) return -1;
+        log_warn("waiting for the changelog topic: %s", err);
+        sleep(1);
+    }
+    if (changelog_restore(ps->changelog, order_log_apply, ps) == -1) {
+        if (service_running()) service_fail("cannot restore the orders");
+        return -1;
+    }
+    pizza_housekeeping(ps);
+    if (!(ps->consumer = consumer_new(s->cfg, s->name, group, topics, &hooks, err, sizeof(err)))) {
+        log_error("kafka: %s", err);
+        service_fail("cannot consume completions");
+        return -1;
+    }
+    atomic_store(&ps->serving, 1);
+    log_info("taking orders (%s)", s->exactly_once ? "exactly-once" : "at-least-once");
+    return 0;
+}
+
 void pizza_run(struct pizza_service *ps) {
-    long long last_commit = kafka_now_ms();
+    if (pizza_prepare(ps) == -1) return;
+    long long last = kafka_now_ms();
     while (service_running()) {
-        rd_kafka_message_t *m = consumer_poll(ps->consumer, 100);
-        if (m) {
-            pizza_complete(ps, m);
-            consumer_store(ps->consumer, m);
-            rd_kafka_message_destroy(m);
-        }
-        if (kafka_now_ms() - last_commit >= PIZZA_COMMIT_INTERVAL_MS) {
-            consumer_commit_stored(ps->consumer);
-            pizza_update_gauges(ps);
-            last_commit = kafka_now_ms();
+        pizza_cycle(ps);
+        changelog_poll(ps->changelog, order_log_apply, ps, 0);
+        if (kafka_now_ms() - last >= PIZZA_HOUSEKEEPING_MS) {
+            pizza_housekeeping(ps);
+            last = kafka_now_ms();
         }
     }
 }
 
-/* Order matters: no new POSTs, then every POST answered (its deliveries
- * flushed or purged), then HTTP can stop, then the rest. */
+/* Order matters: no new POSTs, every queued POST committed and answered, then
+ * the group left (the revoke hook commits), then Kafka and HTTP closed. */
 int pizza_shutdown(struct pizza_service *ps, int init_rc) {
     int rc = init_rc == 1 ? 0 : init_rc == -1 ? 2 : service_exit_code();
     if (ps->svc.http) http_quiesce(ps->svc.http);
     struct timespec tick = {0, 10 * 1000000};
     for (int i = 0; i < 1000 && atomic_load(&ps->posting) > 0; i++)
         nanosleep(&tick, NULL);
-    atomic_store(&ps->poller_stop, 1);
-    if (ps->poller_started) pthread_join(ps->poller, NULL);
-    if (ps->consumer) consumer_commit_stored(ps->consumer);
-    consumer_free(ps->consumer);
+    if (ps->consumer) {
+        while (ps->queue_head)
+            pizza_cycle(ps); /* the running check fails: queued orders only */
+        consumer_free(ps->consumer);
+    } else {
+        order_answer_all(ps, order_queue_take(ps, 1L << 30), 0);
+    }
+    changelog_free(ps->changelog);
     producer_free(ps->producer, 10000);
     service_shutdown(&ps->svc);
     orders_free(ps->orders);
-    if (init_rc == 0) log_info("stopped");
+    batch_reset(&ps->batch);
+    if (init_rc == 0) {
+        pthread_mutex_destroy(&ps->queue_lock);
+        log_info("stopped");
+    }
     return rc;
 }

@@ -3,6 +3,8 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "batch.h"
+#include "changelog.h"
 #include "consumer.h"
 #include "intake.h"
 #include "metrics.h"
@@ -10,23 +12,48 @@
 #include "producer.h"
 #include "service.h"
 
-/* pizza-service: takes orders over HTTP, writes their pizzas to the order
- * topic, and collects finished pizzas from the completion topic. */
+/* pizza-service: takes orders over HTTP and collects finished pizzas.
+ *
+ * One thread (the main loop) owns Kafka. Each cycle it takes every POST
+ * waiting in the queue and every finished pizza the completion consumer has,
+ * and writes them in one batch (a transaction when exactly-once): per order
+ * its record on the changelog and its pizzas on the order topic; per finished
+ * pizza a record on the changelog; plus the completion offsets. Only then are
+ * the POSTs answered, 201 or (if the batch failed) 503.
+ *
+ * The order store is built from the changelog alone (restored at start, then
+ * tailed), so every instance answers GET for every order. Records of one order
+ * all go to the changelog partition of its id, in the order they happened. */
+#define ORDER_ID_LEN 36 /* UUID text */
+
+/* A POST waiting for the batch that carries its order to commit. */
+struct pending_order {
+    struct http_req *req;
+    struct pending_order *next;
+    long count;
+    char id[ORDER_ID_LEN + 1];
+};
+
 struct pizza_service {
     struct service svc;
-    const char *order_topic, *done_topic;
-    rd_kafka_topic_t *order_rkt; /* owned by producer */
-    long max_count, send_wait_ms;
+    const char *order_topic, *done_topic, *changelog_topic;
+    rd_kafka_topic_t *order_rkt, *changelog_rkt; /* owned by producer */
+    int changelog_partitions;
+    long max_count, send_wait_ms, commit_timeout_ms, max_batch, retention_s, max_event_bytes;
     struct intake intake; /* completions */
     struct orders *orders;
-    struct producer *producer; /* the HTTP threads produce; the main thread polls */
-    struct consumer *consumer; /* completions, polled by the main thread */
-    atomic_int posting;        /* POST handlers inside Kafka calls */
-    pthread_t poller;          /* serves the producer's delivery reports */
-    int poller_started;
-    atomic_int poller_stop; /* set by shutdown, which may come without a signal */
+    struct producer *producer;
+    struct consumer *consumer; /* completions; group shared by all instances */
+    struct changelog *changelog;
+    pthread_mutex_t queue_lock; /* POSTs waiting for the next batch */
+    struct pending_order *queue_head, **queue_tail;
+    atomic_int posting; /* POST handlers between their running check and enqueueing */
+    atomic_int serving; /* state restored and consumer up: POSTs are taken */
+    struct pending_order *batch_orders; /* in the open batch, answered when it ends */
+    struct batch batch;                 /* completions consumed in the open batch */
+    int batch_failed;                   /* something could not be added: abort it */
     struct metric *orders_accepted, *orders_failed, *pizzas_done, *pizzas_dup, *pizzas_stray,
-        *pending_gauge, *complete_gauge;
+        *pending_gauge, *complete_gauge, *expired;
 };
 
 /** @returns 0 to run, 1 when done already (-h), -1 on error (reported). */
@@ -35,9 +62,22 @@ void pizza_run(struct pizza_service *ps);
 /** @returns the exit code. */
 int pizza_shutdown(struct pizza_service *ps, int init_rc);
 
-/* order_api.c */
+/* order_api.c: HTTP side */
 int order_api_start(struct pizza_service *ps);
-/** Delivery callback for the order producer: completes POSTs. */
-void order_api_on_delivery(void *msg_opaque, rd_kafka_resp_err_t err, void *arg);
+/** Moves the queued POSTs out (thread-safe). @returns the list, NULL if none. */
+struct pending_order *order_queue_take(struct pizza_service *ps, long max);
+/** Adds one order's records to the open batch. @returns 0, or -1 (batch must fail). */
+int order_send(struct pizza_service *ps, struct pending_order *po);
+/** Answers every POST of list (201 when committed, else 503) and frees it. */
+void order_answer_all(struct pizza_service *ps, struct pending_order *list, int committed);
+
+/* order_log.c: the changelog's records */
+/** Adds an order record for (id, count). @returns 0, or -1 with err set. */
+int order_log_order(struct pizza_service *ps, const char *id, long count, char *err, size_t sz);
+/** Adds a finished pizza record (json as received). @returns 0, or -1 with err set. */
+int order_log_pizza(struct pizza_service *ps, const char *order_id, const char *pizza_id,
+                    const char *json, size_t len, char *err, size_t sz);
+/** changelog_apply_fn: applies one changelog record to ps->orders. */
+void order_log_apply(const rd_kafka_message_t *m, void *ps);
 
 #endif

@@ -13,8 +13,21 @@
 /* Longest wait between checks of the stop flag. */
 #define PIZZA_DEVBROKER_TICK_MS 100
 
+/* The pipeline, its dead-letter topics and the services' changelogs (the
+ * mock neither compacts nor deletes by age; see README). */
 static const char *const devbroker_pipeline_topics[] = {
-    "pizza", "pizza-with-sauce", "pizza-with-cheese", "pizza-with-meats", "pizza-with-veggies",
+    "pizza",
+    "pizza-with-sauce",
+    "pizza-with-cheese",
+    "pizza-with-meats",
+    "pizza-with-veggies",
+    "pizza.dlq",
+    "pizza-with-sauce.dlq",
+    "pizza-with-cheese.dlq",
+    "pizza-with-meats.dlq",
+    "pizza-with-veggies.dlq",
+    "pizza-orders-changelog",
+    "cheese-report-changelog",
 };
 
 struct devbroker {

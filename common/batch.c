@@ -1,0 +1,27 @@
+#include "batch.h"
+
+#include "kafka.h"
+
+void batch_track(struct batch *b, const rd_kafka_message_t *m) {
+    const char *topic = rd_kafka_topic_name(m->rkt);
+    if (!b->next) {
+        b->next = rd_kafka_topic_partition_list_new(8);
+        b->start = rd_kafka_topic_partition_list_new(8);
+        b->started_ms = kafka_now_ms();
+    }
+    rd_kafka_topic_partition_t *p =
+        rd_kafka_topic_partition_list_find(b->next, topic, m->partition);
+    if (!p) {
+        rd_kafka_topic_partition_list_add(b->start, topic, m->partition)->offset = m->offset;
+        p = rd_kafka_topic_partition_list_add(b->next, topic, m->partition);
+    }
+    p->offset = m->offset + 1;
+    b->count++;
+}
+
+void batch_reset(struct batch *b) {
+    if (b->next) rd_kafka_topic_partition_list_destroy(b->next);
+    if (b->start) rd_kafka_topic_partition_list_destroy(b->start);
+    b->next = b->start = NULL;
+    b->count = 0;
+}

@@ -1,0 +1,113 @@
+#include "kafka.h"
+#include "log.h"
+#include "parse.h"
+#include "pizza_service.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Changelog records. Key: order id (order record) or pizza id (pizza record),
+ * so compaction keeps one record of each. The header pizza.record says which;
+ * pizza.order names the order of a pizza record without parsing its JSON. */
+#define ORDER_LOG_KIND "pizza.record"
+#define ORDER_LOG_ORDER "pizza.order"
+
+static int order_log_send(struct pizza_service *ps, const char *order_id, const char *key,
+                          const void *value, size_t len, const char *kind, char *err, size_t sz) {
+    rd_kafka_headers_t *h = rd_kafka_headers_new(2);
+    rd_kafka_header_add(h, ORDER_LOG_KIND, -1, kind, -1);
+    rd_kafka_header_add(h, ORDER_LOG_ORDER, -1, order_id, -1);
+    /* every record of an order in one partition, so they are read in order */
+    int32_t partition = rd_kafka_msg_partitioner_murmur2(
+        ps->changelog_rkt, order_id, strlen(order_id), ps->changelog_partitions, NULL, NULL);
+    struct producer_msg m = {ps->changelog_rkt, partition, key, strlen(key), value, len, h};
+    return producer_send(ps->producer, &m, (int)ps->send_wait_ms, err, sz) == 0 ? 0 : -1;
+}
+
+int order_log_order(struct pizza_service *ps, const char *id, long count, char *err, size_t sz) {
+    char value[160];
+    long long ms = kafka_wall_ms();
+    int n = snprintf(value, sizeof(value),
+                     "{\"order_id\":\"%s\",\"count\":%ld,\"created_ms\":%lld}", id, count, ms);
+    return order_log_send(ps, id, id, value, (size_t)n, "order", err, sz);
+}
+
+int order_log_pizza(struct pizza_service *ps, const char *order_id, const char *pizza_id,
+                    const char *json, size_t len, char *err, size_t sz) {
+    return order_log_send(ps, order_id, pizza_id, json, len, "pizza", err, sz);
+}
+
+/* Copies header name of m into out. @returns 0, or -1 when absent or too long. */
+static int order_log_header(const rd_kafka_message_t *m, const char *name, char *out, size_t sz) {
+    rd_kafka_headers_t *h = NULL;
+    const void *v;
+    size_t len;
+    if (rd_kafka_message_headers(m, &h) || rd_kafka_header_get_last(h, name, &v, &len) || !v ||
+        len >= sz)
+        return -1;
+    memcpy(out, v, len);
+    out[len] = '\0';
+    return 0;
+}
+
+static void order_log_count(struct pizza_service *ps, enum orders_rc rc, const char *order_id,
+                            const struct log_where *w) {
+    switch (rc) {
+    case ORDERS_OK:
+        metric_add(ps->pizzas_done, 1);
+        break;
+    case ORDERS_DUPLICATE:
+        metric_add(ps->pizzas_dup, 1);
+        break;
+    case ORDERS_UNKNOWN: /* expired, or evicted when the store was full */
+        metric_add(ps->pizzas_stray, 1);
+        log_at(LOG_DEBUG, w, "pizza of unknown order %s", order_id);
+        break;
+    default:
+        log_at(LOG_ERROR, w, "out of memory storing a pizza");
+    }
+}
+
+static void order_log_apply_order(struct pizza_service *ps, const rd_kafka_message_t *m,
+                                  const char *order_id, const struct log_where *w) {
+    json_int_t count = 0, created = 0;
+    json_t *doc = json_loadb(m->payload, m->len, 0, NULL);
+    if (!doc || json_unpack(doc, "{s:I, s:I}", "count", &count, "created_ms", &created) == -1) {
+        log_at(LOG_WARN, w, "changelog: malformed order record");
+    } else {
+        enum orders_rc rc = orders_create(ps->orders, order_id, (long)count, (long long)created);
+        if (rc != ORDERS_OK && rc != ORDERS_DUPLICATE) /* a duplicate: this instance made it */
+            log_at(LOG_WARN, w, "changelog: order %s not stored (%d)", order_id, (int)rc);
+    }
+    json_decref(doc);
+}
+
+void order_log_apply(const rd_kafka_message_t *m, void *arg) {
+    struct pizza_service *ps = arg;
+    char kind[16], order_id[PIZZA_ORDER_ID_MAX + 1], pizza_id[256];
+    struct log_where w = {ps->changelog_topic, m->partition, m->offset, m->key, (int)m->key_len};
+    rd_kafka_timestamp_type_t tstype;
+    if (order_log_header(m, ORDER_LOG_KIND, kind, sizeof(kind)) == -1 ||
+        order_log_header(m, ORDER_LOG_ORDER, order_id, sizeof(order_id)) == -1) {
+        log_at(LOG_WARN, &w, "changelog: record without %s/%s headers skipped", ORDER_LOG_KIND,
+               ORDER_LOG_ORDER);
+        return;
+    }
+    if (!m->payload) { /* tombstone: the order is gone */
+        if (strcmp(kind, "order") == 0) orders_remove(ps->orders, order_id);
+        return;
+    }
+    if (strcmp(kind, "order") == 0) {
+        order_log_apply_order(ps, m, order_id, &w);
+    } else if (strcmp(kind, "pizza") == 0 && m->key && m->key_len < sizeof(pizza_id)) {
+        memcpy(pizza_id, m->key, m->key_len);
+        pizza_id[m->key_len] = '\0';
+        order_log_count(ps,
+                        orders_add_pizza(ps->orders, order_id, pizza_id, m->payload, m->len,
+                                         rd_kafka_message_timestamp(m, &tstype)),
+                        order_id, &w);
+    } else {
+        log_at(LOG_WARN, &w, "changelog: unknown record kind %s skipped", kind);
+    }
+}
