@@ -193,21 +193,8 @@ int producer_init(struct producer *p) {
             p->txn_ready = 1;
         } else if (producer_txn_error(error, "init transactions", &retry) == PRODUCER_FAILED) {
             service_fail("cannot initialise transactions");
-        }
-    }
-    return !p->transactional || p->txn_ready ? 0 : -1;
-}
-
-int producer_ready(struct producer *p) {
-    int retry;
-    while (p->transactional && !p->txn_ready && service_running()) {
-        rd_kafka_error_t *error = rd_kafka_init_transactions(p->rk, PRODUCER_CALL_MS);
-        if (!error) {
-            p->txn_ready = 1;
-        } else if (producer_txn_error(error, "init transactions", &retry) == PRODUCER_FAILED) {
-            service_fail("cannot initialise transactions");
         } else if (!retry) {
-            rd_kafka_poll(p->rk, 100); /* not retriable, yet not fatal: retry, but not in a spin */
+            rd_kafka_poll(p->rk, 100); /* neither retriable nor fatal: again, not in a spin */
         }
     }
     return !p->transactional || p->txn_ready ? 0 : -1;

@@ -30,12 +30,6 @@ void producer_free(struct producer *p, int flush_ms);
  * message does not wait for librdkafka's periodic topic scan.
  * @returns NULL on error (errstr set). */
 rd_kafka_topic_t *producer_topic(struct producer *p, const char *name, char *errstr, size_t sz);
-/** Exactly-once: initialises transactions now instead of at the first batch,
- * retrying while the service runs. This fences an earlier incarnation of this
- * transactional.id and aborts its open transaction, so a reader that starts
- * afterwards waits for nothing of it. At-least-once: nothing to do.
- * @returns 0, or -1 when the service stopped or failed first (logged). */
-int producer_ready(struct producer *p);
 /** @returns the partition count of topic, or -1 when unknown (errstr set). */
 int producer_partition_count(struct producer *p, rd_kafka_topic_t *topic, char *errstr, size_t sz);
 /** @returns the transactional.id (exactly-once) or client id: who wrote a record. */
