@@ -13,15 +13,9 @@
 #   d. GET /report equals the cheeses of all those pizzas;
 #   e. every daemon is still alive.
 # CHAOS_SEED makes the random choices reproducible; CHAOS_VICTIMS (default: all
-# six daemons) limits which daemons the fault loop kills. Skipped (exit 77) unless
-# PIZZA_EOS_READY is set: it is expected to fail until exactly-once and the
-# order changelog land.
+# six daemons) limits which daemons the fault loop kills.
 set -euo pipefail
 export LC_ALL=C # one collation for sort, comm and join
-if [[ -z ${PIZZA_EOS_READY:-} ]]; then
-    echo "SKIP [chaos]: expected to fail until exactly-once lands; set PIZZA_EOS_READY=1 to run"
-    exit 77
-fi
 # shellcheck source=SCRIPTDIR/../lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 lib_init chaos

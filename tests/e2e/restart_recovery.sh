@@ -3,14 +3,8 @@
 # are killed with SIGKILL and started again on the same ports; once
 # pizza-service is ready again every order answers GET with the same count,
 # status and pizzas (ids and toppings), and /report is what it was.
-# Skipped (exit 77) unless PIZZA_EOS_READY is set: it is expected to fail until
-# pizza-service restores its orders from a changelog.
 # shellcheck disable=SC2317 # functions that only wait_until calls
 set -euo pipefail
-if [[ -z ${PIZZA_EOS_READY:-} ]]; then
-    echo "SKIP [restart_recovery]: expected to fail until order state survives restarts; set PIZZA_EOS_READY=1 to run"
-    exit 77
-fi
 # shellcheck source=SCRIPTDIR/../lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 lib_init restart_recovery
