@@ -276,9 +276,10 @@ LIB_DAEMONS=(pizza-service sauce-service cheese-service meat-service veggie-serv
 lib_launch() {
     local name=$1 cfg bin log
     shift
-    cfg=$(lib_config_of "$name") || fail "start_daemon: unknown daemon '$name' (${LIB_DAEMONS[*]})"
+    # NAME@N is a further instance of daemon NAME, with its own pid, port and log
+    cfg=$(lib_config_of "${name%@*}") || fail "start_daemon: unknown daemon '$name' (${LIB_DAEMONS[*]})"
     cfg=$PIZZA_ROOT/config/$cfg
-    bin=$PIZZA_BIN/$name
+    bin=$PIZZA_BIN/${name%@*}
     log=$WORK/$name.log
     [[ -z ${LIB_PIDS[$name]:-} ]] || fail "start_daemon: $name already running; stop_daemon first"
     [[ -x $bin ]] || fail "start_daemon: $bin not found or not executable (PIZZA_BIN=$PIZZA_BIN)"
@@ -353,6 +354,8 @@ lib_await() {
 }
 
 # start_daemon NAME [args...]: starts one daemon and waits until it is ready.
+# NAME@N (e.g. pizza-service@2) starts a further instance of NAME; args after
+# the default -c win, so "-c FILE" gives it its own config.
 start_daemon() {
     [[ $# -ge 1 ]] || fail "usage: start_daemon NAME [args...]"
     lib_launch "$@"

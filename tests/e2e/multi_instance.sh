@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Two pizza-service instances in one group: each answers GET for every order,
+# whichever instance took it and whichever saw its pizzas finish; an instance
+# restarted after kill -9 answers them all again; complete orders leave an
+# instance after its retention_s (then 404) and stay on the other.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+lib_init multi_instance
+start_pipeline
+
+# The second instance: its own transactional.id (one per instance), and a
+# retention of 4 s to watch orders expire.
+sed -e 's/^; transactional.id = .*/transactional.id = pizza-service-2/' \
+    -e 's/^retention_s = .*/retention_s = 4/' "$PIZZA_ROOT/config/pizza.ini" >"$WORK/pizza-2.ini"
+grep -qx 'transactional.id = pizza-service-2' "$WORK/pizza-2.ini" || fail "config edit failed"
+start_daemon pizza-service@2 -c "$WORK/pizza-2.ini"
+a="http://127.0.0.1:$(port_of pizza-service)"
+b="http://127.0.0.1:$(port_of pizza-service@2)"
+
+ids=()
+for url in "$a" "$b" "$a" "$b" "$a" "$b"; do
+    assert_http 201 POST "$url/order/3"
+    ids+=("$(jq -r .order_id <<<"$BODY")")
+done
+
+pizzas_of() { # URL ID: the order's pizzas, sorted, one per line
+    curl -sf "$1/order/$2" | jq -c 'select(.status == "complete" and .count == 3) |
+        .pizzas | sort_by(.id)[]'
+}
+same_everywhere() { # ID: complete with the same 3 pizzas on both instances
+    local on_a on_b
+    on_a=$(pizzas_of "$a" "$1") && on_b=$(pizzas_of "$b" "$1") || return 1
+    [[ $(wc -l <<<"$on_a") == 3 && $on_a == "$on_b" ]] || return 1
+    printf '%s\n' "$on_a" >"$WORK/order-$1"
+}
+for id in "${ids[@]}"; do wait_until 20 same_everywhere "$id"; done
+# both instances took part in finishing pizzas (the group split the partitions)
+finished() { curl -sf "$1/metrics" | sed -n 's/^pizza_batches_total{outcome="committed"} //p'; }
+(($(finished "$a") > 0 && $(finished "$b") > 0)) || fail "an instance committed no batch"
+
+# Retention: 4 s after completing, the second instance forgets them (404);
+# the first (retention 3600 s) still has them.
+gone_from_b() { [[ $(curl -s -o /dev/null -w '%{http_code}' "$b/order/$1") == 404 ]]; }
+for id in "${ids[@]}"; do
+    wait_until 15 gone_from_b "$id"
+    assert_http 200 GET "$a/order/$id"
+done
+
+# kill -9 the first: restarted, it restores every order from the changelog,
+# with the same pizzas, including those the second instance took and finished.
+kill9_daemon pizza-service
+start_daemon pizza-service
+a="http://127.0.0.1:$(port_of pizza-service)"
+for id in "${ids[@]}"; do
+    assert_eq "$(cat "$WORK/order-$id")" "$(pizzas_of "$a" "$id")" "order $id after restart"
+done
+pass
