@@ -203,8 +203,8 @@ int stage_main(const struct stage_def *def, int argc, char **argv) {
     int started = stage_open(&st) == 0;
     if (started) stage_run(&st);
     if (st.svc.http) http_quiesce(st.svc.http);
-    consumer_free(st.consumer); /* leaves the group; the revoke hook commits */
-    producer_free(st.producer, 10000);
+    consumer_free(st.consumer);       /* leaves the group; the revoke hook commits */
+    producer_free(st.producer, 2000); /* batches are committed or aborted by now */
     batch_reset(&st.batch);
     service_shutdown(&st.svc);
     if (!started) return 2; /* could not start: config or environment */

@@ -171,8 +171,8 @@ void reporter_run(struct reporter *r) {
 int reporter_shutdown(struct reporter *r, int init_rc) {
     int rc = init_rc == 1 ? 0 : init_rc == -1 ? 2 : service_exit_code();
     if (r->svc.http) http_quiesce(r->svc.http);
-    consumer_free(r->consumer); /* leaves the group; the revoke hook commits */
-    producer_free(r->producer, 5000);
+    consumer_free(r->consumer);       /* leaves the group; the revoke hook commits */
+    producer_free(r->producer, 2000); /* batches are committed or aborted by now */
     changelog_free(r->changelog);
     pending_free(&r->batch);
     service_shutdown(&r->svc);

@@ -239,7 +239,7 @@ int pizza_shutdown(struct pizza_service *ps, int init_rc) {
         order_answer_all(ps, order_queue_take(ps, 1L << 30), 0);
     }
     changelog_free(ps->changelog);
-    producer_free(ps->producer, 10000);
+    producer_free(ps->producer, 2000); /* batches are committed or aborted by now */
     service_shutdown(&ps->svc);
     orders_free(ps->orders);
     batch_reset(&ps->batch);

@@ -48,9 +48,18 @@ retry_after=$(curl -s -D - -o /dev/null -X POST "$pizza/order/1" | tr -d '\r' |
 for name in "${LIB_DAEMONS[@]}"; do
     assert_http 200 GET "http://127.0.0.1:$(port_of "$name")/health"
 done
+# SIGTERM in an outage: nothing can be committed, yet a daemon exits 0 in 10 s.
+for name in meat-service pizza-service; do
+    t0=$(lib_now_ms) rc=0
+    stop_daemon "$name" || rc=$?
+    assert_eq 0 "$rc" "exit code of $name after SIGTERM in an outage"
+    (($(lib_now_ms) - t0 < 10000)) || fail "$name took $(($(lib_now_ms) - t0)) ms to stop"
+done
 
 # Back up: nothing to do but wait.
 for b in 1 2 3; do assert_eq ok "$(broker_cmd broker up "$b")" "broker $b up"; done
+restart_daemon meat-service
+restart_daemon pizza-service
 wait_until 60 all_ready
 ids=()
 for n in 1 2 3; do
