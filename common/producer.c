@@ -20,7 +20,9 @@ struct producer {
     rd_kafka_topic_t *topics[PRODUCER_MAX_TOPICS];
     int n_topics;
     int transactional, txn_ready, txn_open;
-    int must_abort; /* an abort timed out: finish it before the next transaction */
+    int must_abort;       /* an abort timed out: finish it before the next transaction */
+    int must_commit;      /* a commit timed out, outcome unknown: resume it first */
+    long long refused_ms; /* when a batch could last not be opened */
     int batch_open;
     long batch_failed;      /* deliveries of the open batch that failed */
     long commit_timeout_ms; /* 0: keep trying while the service runs */
@@ -215,14 +217,44 @@ static int producer_finish_abort(struct producer *p) {
     return -1;
 }
 
+/* A commit that timed out can only be resumed (an abort would conflict with
+ * it) until Kafka says how it ended. @returns 0 once it ended, else -1. */
+static int producer_finish_commit(struct producer *p) {
+    int retry;
+    rd_kafka_error_t *error = rd_kafka_commit_transaction(p->rk, PRODUCER_CALL_MS);
+    if (!error) {
+        p->must_commit = 0;
+        log_info("the batch whose commit timed out was committed after all");
+        return 0;
+    }
+    enum producer_outcome o = producer_txn_error(error, "resume commit", &retry);
+    if (retry) return -1;
+    p->must_commit = 0;
+    if (o == PRODUCER_FAILED) {
+        service_fail("transaction state lost (fenced by another instance?)");
+        return -1;
+    }
+    return producer_finish_abort(p); /* it failed: nothing of it will be visible */
+}
+
 static int producer_open_batch(struct producer *p, char *errstr, size_t sz) {
     if (p->batch_open) return 0;
+    /* each attempt below waits for Kafka, but never spin if one does not */
+    if (p->refused_ms && kafka_now_ms() - p->refused_ms < 100) rd_kafka_poll(p->rk, 100);
+    p->refused_ms = 0;
+    if (p->must_commit && producer_finish_commit(p) == -1) {
+        snprintf(errstr, sz, "the last batch's commit is still unresolved");
+        p->refused_ms = kafka_now_ms();
+        return -1;
+    }
     if (p->must_abort && producer_finish_abort(p) == -1) {
         snprintf(errstr, sz, "the last transaction is still aborting");
+        p->refused_ms = kafka_now_ms();
         return -1;
     }
     if (p->transactional && producer_txn_begin(p) == -1) {
         snprintf(errstr, sz, "no transaction could be opened");
+        p->refused_ms = kafka_now_ms();
         return -1;
     }
     p->batch_open = 1;
@@ -259,7 +291,7 @@ int producer_send(struct producer *p, const struct producer_msg *m, int wait_ms,
 static int producer_keep_trying(const struct producer *p, long long started_ms,
                                 long long *stop_seen_ms) {
     long long now = kafka_now_ms();
-    if (p->commit_timeout_ms > 0 && now - started_ms >= p->commit_timeout_ms) return 0;
+    if (p && p->commit_timeout_ms > 0 && now - started_ms >= p->commit_timeout_ms) return 0;
     if (service_running()) return 1;
     if (*stop_seen_ms < 0) *stop_seen_ms = now;
     return now - *stop_seen_ms < PRODUCER_SHUTDOWN_GRACE_MS;
@@ -273,21 +305,24 @@ static enum producer_outcome producer_commit_txn(struct producer *p,
     enum producer_outcome o = PRODUCER_COMMITTED;
     if (offsets && offsets->cnt > 0) {
         rd_kafka_consumer_group_metadata_t *group = consumer_group_metadata(c);
-        do {
+        do { /* the commit timeout starts after this: an abort cannot interrupt it */
             rd_kafka_error_t *error =
                 rd_kafka_send_offsets_to_transaction(p->rk, offsets, group, PRODUCER_CALL_MS);
             o = error ? producer_txn_error(error, "send offsets", &retry) : PRODUCER_COMMITTED;
-        } while (o != PRODUCER_COMMITTED && retry && producer_keep_trying(p, started, &stop_seen));
+        } while (o != PRODUCER_COMMITTED && retry && producer_keep_trying(NULL, 0, &stop_seen));
         rd_kafka_consumer_group_metadata_destroy(group);
+        started = kafka_now_ms();
     }
     while (o == PRODUCER_COMMITTED) {
         rd_kafka_error_t *error = rd_kafka_commit_transaction(p->rk, PRODUCER_CALL_MS);
         if (!error) break;
         o = producer_txn_error(error, "commit transaction", &retry);
-        if (retry && producer_keep_trying(p, started, &stop_seen))
+        if (retry && producer_keep_trying(p, started, &stop_seen)) {
             o = PRODUCER_COMMITTED; /* again */
-        else if (retry)
-            o = PRODUCER_ABORTED;
+        } else if (retry) {
+            p->must_commit = 1; /* only Kafka knows; the next batch asks first */
+            o = PRODUCER_UNKNOWN;
+        }
     }
     return o;
 }
@@ -316,6 +351,8 @@ enum producer_outcome producer_commit(struct producer *p,
     if (o == PRODUCER_COMMITTED) {
         metric_add(p->commits, 1);
         p->batch_open = p->txn_open = 0;
+    } else if (o == PRODUCER_UNKNOWN) {
+        p->batch_open = p->txn_open = 0;
     } else {
         producer_abort(p);
     }
@@ -335,6 +372,13 @@ void producer_set_commit_timeout(struct producer *p, long timeout_ms) {
     p->commit_timeout_ms = timeout_ms;
 }
 
+int producer_begin(struct producer *p) {
+    char err[128];
+    if (producer_open_batch(p, err, sizeof(err)) == 0) return 0;
+    log_debug("no batch yet: %s", err);
+    return -1;
+}
+
 int producer_batch_open(const struct producer *p) {
     return p->batch_open;
 }
@@ -345,7 +389,9 @@ int producer_poll(struct producer *p, int timeout_ms) {
 
 void producer_free(struct producer *p, int flush_ms) {
     if (!p) return;
-    if (p->transactional) producer_abort(p); /* an unfinished batch must not become visible */
+    /* an unfinished batch must not become visible; one whose commit is under
+     * way ends as the coordinator decides */
+    if (p->transactional) producer_abort(p);
     if (rd_kafka_flush(p->rk, flush_ms) != RD_KAFKA_RESP_ERR_NO_ERROR) {
         log_warn("%d messages undelivered at shutdown", rd_kafka_outq_len(p->rk));
         rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);

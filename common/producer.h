@@ -67,6 +67,10 @@ enum producer_outcome {
     PRODUCER_ABORTED,       /* exactly-once: none of it visible; at-least-once:
                                some deliveries failed. Redo from the batch start. */
     PRODUCER_FAILED,        /* fenced or fatal: this instance must stop */
+    PRODUCER_UNKNOWN,       /* exactly-once: the commit timed out (commit timeout,
+                               or shutdown): it may still complete. Do not redo
+                               work whose redo would duplicate it. The next batch
+                               first waits for Kafka to settle it. */
 };
 /** Ends the batch: commits offsets (each the next to read; NULL or empty for
  * none) for consumer c's group together with the messages. Retries transient
@@ -78,6 +82,10 @@ enum producer_outcome producer_commit(struct producer *p,
 /** Makes producer_commit() give up (abort) after timeout_ms of trying, for
  * callers with someone waiting on the outcome. 0 (default): no limit. */
 void producer_set_commit_timeout(struct producer *p, long timeout_ms);
+/** Opens a batch now (normally the first producer_send does): settles a
+ * previous batch whose outcome is unknown, begins a transaction.
+ * @returns 0, or -1 when Kafka cannot take one yet (try again later). */
+int producer_begin(struct producer *p);
 /** Drops the open batch: exactly-once aborts the transaction; at-least-once
  * can only stop waiting for it. */
 void producer_abort(struct producer *p);

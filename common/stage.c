@@ -53,6 +53,9 @@ static void stage_finish_batch(struct stage *st, int may_commit) {
     case PRODUCER_FAILED:
         service_fail("cannot commit: this instance was fenced or Kafka failed fatally");
         break;
+    case PRODUCER_UNKNOWN: /* only when stopping: the next run resumes from what Kafka decided */
+        log_warn("stopping with the commit of %ld events unresolved", b->count);
+        break;
     }
     batch_reset(b);
 }

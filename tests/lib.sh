@@ -12,6 +12,7 @@
 #   PIZZA_BIN   directory holding every executable (pizza-devbroker, the daemons)
 #   PIZZA_ROOT  repository root; daemon configs are $PIZZA_ROOT/config/<name>.ini
 #   PIZZA_WRAPPER  optional command prefix for the daemons (e.g. valgrind ...)
+#   LIB_KEEP    non-empty: keep $WORK (logs) after a passing test too
 
 #
 # Rules for tests:
@@ -167,6 +168,8 @@ lib_cleanup() {
 
         if ((rc != 0)); then
             lib_dump_logs
+        elif [[ -n ${LIB_KEEP:-} ]]; then
+            lib_log "logs kept in $WORK (LIB_KEEP)"
         else
             rm -rf "$WORK"
         fi

@@ -191,6 +191,9 @@ void sync_finish_batch(struct reporter *r, int may_commit) {
     case PRODUCER_FAILED:
         sync_halt(r, "cannot commit: this instance was fenced or Kafka failed fatally");
         break;
+    case PRODUCER_UNKNOWN: /* only when stopping: the next start restores what Kafka decided */
+        log_warn("stopping with a batch's commit unresolved");
+        break;
     }
     pending_reset(b);
 }

@@ -67,13 +67,22 @@ int order_send(struct pizza_service *ps, struct pending_order *po) {
     return 0;
 }
 
-static void order_answer(struct pizza_service *ps, struct pending_order *po, int committed) {
+static void order_answer(struct pizza_service *ps, struct pending_order *po,
+                         enum producer_outcome outcome) {
     char location[16 + ORDER_ID_LEN];
-    if (!committed) {
-        orders_remove(ps->orders, po->id); /* none of it reached Kafka */
+    if (outcome != PRODUCER_COMMITTED) {
+        /* none of it is visible; if a late commit makes it so, the changelog
+         * brings the order back */
+        orders_remove(ps->orders, po->id);
         metric_add(ps->orders_failed, 1);
         http_add_header(po->req, "Retry-After", "1");
-        http_reply_error(po->req, 503, "order not accepted: Kafka did not take it; retry");
+        if (outcome == PRODUCER_UNKNOWN)
+            http_reply_error(po->req, 503,
+                             "order %s not confirmed in time; it may still be accepted: "
+                             "GET /order/%s will tell",
+                             po->id, po->id);
+        else
+            http_reply_error(po->req, 503, "order not accepted: Kafka did not take it; retry");
         return;
     }
     metric_add(ps->orders_accepted, 1);
@@ -83,10 +92,11 @@ static void order_answer(struct pizza_service *ps, struct pending_order *po, int
                     json_pack("{s:s, s:I}", "order_id", po->id, "count", (json_int_t)po->count));
 }
 
-void order_answer_all(struct pizza_service *ps, struct pending_order *list, int committed) {
+void order_answer_all(struct pizza_service *ps, struct pending_order *list,
+                      enum producer_outcome outcome) {
     while (list) {
         struct pending_order *next = list->next;
-        order_answer(ps, list, committed);
+        order_answer(ps, list, outcome);
         free(list);
         list = next;
     }

@@ -101,7 +101,10 @@ int pizza_init(struct pizza_service *ps, int argc, char **argv) {
 
 /* Ends the open batch: commits orders, finished pizzas and completion offsets
  * together, then answers the batch's POSTs. On failure nothing of it is
- * visible (exactly-once): the POSTs get 503 and the completions are redone. */
+ * visible (exactly-once): the POSTs get 503 and the completions are redone.
+ * When the commit timed out its outcome is unknown: the POSTs are told so,
+ * and the completions are redone all the same (their records are keyed by
+ * pizza id, so a second copy changes nothing). */
 static void pizza_finish(struct pizza_service *ps, int may_commit) {
     enum producer_outcome o = PRODUCER_ABORTED;
     if (may_commit && !ps->batch_failed)
@@ -112,7 +115,7 @@ static void pizza_finish(struct pizza_service *ps, int may_commit) {
     if (o != PRODUCER_COMMITTED && may_commit && ps->batch.start &&
         consumer_seek(ps->consumer, ps->batch.start) == -1)
         service_fail("cannot rewind the completions");
-    order_answer_all(ps, ps->batch_orders, o == PRODUCER_COMMITTED);
+    order_answer_all(ps, ps->batch_orders, o);
     ps->batch_orders = NULL;
     ps->batch_failed = 0;
     batch_reset(&ps->batch);
@@ -140,7 +143,7 @@ static int pizza_complete(struct pizza_service *ps, const rd_kafka_message_t *m)
         log_at(
             LOG_WARN,
             &(struct log_where){ps->done_topic, m->partition, m->offset, m->key, (int)m->key_len},
-            "finished pizza not recorded: %s", err);
+            "finished pizzas not recorded; redoing them: %s", err);
         ps->batch_failed = 1; /* redone after the abort */
     }
     free(encoded);
@@ -151,6 +154,10 @@ static int pizza_complete(struct pizza_service *ps, const rd_kafka_message_t *m)
 /* One batch: the queued POSTs, then the completions that are there. */
 static void pizza_cycle(struct pizza_service *ps) {
     struct pending_order *orders = order_queue_take(ps, ps->max_batch);
+    if (orders && producer_begin(ps->producer) == -1) { /* e.g. the last commit is unsettled */
+        order_answer_all(ps, orders, PRODUCER_ABORTED);
+        return;
+    }
     for (struct pending_order *po = orders, *next; po; po = next) {
         next = po->next;
         /* one order that cannot be written fails the batch: nothing half-made */
@@ -159,7 +166,7 @@ static void pizza_cycle(struct pizza_service *ps) {
         ps->batch_orders = po;
     }
     int wait = orders ? 0 : PIZZA_IDLE_WAIT_MS;
-    while (ps->batch.count < ps->max_batch && service_running()) {
+    while (!ps->batch_failed && ps->batch.count < ps->max_batch && service_running()) {
         rd_kafka_message_t *m = consumer_poll(ps->consumer, wait);
         if (!m) break;
         wait = 0;
@@ -236,7 +243,7 @@ int pizza_shutdown(struct pizza_service *ps, int init_rc) {
             pizza_cycle(ps); /* the running check fails: queued orders only */
         consumer_free(ps->consumer);
     } else {
-        order_answer_all(ps, order_queue_take(ps, 1L << 30), 0);
+        order_answer_all(ps, order_queue_take(ps, 1L << 30), PRODUCER_ABORTED);
     }
     changelog_free(ps->changelog);
     producer_free(ps->producer, 2000); /* batches are committed or aborted by now */

@@ -68,8 +68,10 @@ int order_api_start(struct pizza_service *ps);
 struct pending_order *order_queue_take(struct pizza_service *ps, long max);
 /** Adds one order's records to the open batch. @returns 0, or -1 (batch must fail). */
 int order_send(struct pizza_service *ps, struct pending_order *po);
-/** Answers every POST of list (201 when committed, else 503) and frees it. */
-void order_answer_all(struct pizza_service *ps, struct pending_order *list, int committed);
+/** Answers every POST of list by how its batch ended (201 when committed,
+ * else 503) and frees it. */
+void order_answer_all(struct pizza_service *ps, struct pending_order *list,
+                      enum producer_outcome outcome);
 
 /* order_log.c: the changelog's records */
 /** Adds an order record for (id, count). @returns 0, or -1 with err set. */
