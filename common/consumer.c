@@ -142,7 +142,12 @@ int consumer_seek(struct consumer *c, const rd_kafka_topic_partition_list_t *off
         rc = -1;
     }
     for (int i = 0; i < copy->cnt && rc == 0; i++) {
-        if (!copy->elems[i].err) continue;
+        rd_kafka_resp_err_t perr = copy->elems[i].err;
+        /* not (or no longer) assigned here: its next owner starts from the
+         * group's committed offset, which is what a rewind is for */
+        if (!perr || perr == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
+            perr == RD_KAFKA_RESP_ERR__STATE || perr == RD_KAFKA_RESP_ERR__PREV_IN_PROGRESS)
+            continue;
         log_error("seek %s [%d] failed: %s", copy->elems[i].topic, copy->elems[i].partition,
                   rd_kafka_err2str(copy->elems[i].err));
         rc = -1;
