@@ -1,22 +1,24 @@
 #!/usr/bin/env bash
 # Builds the static librdkafka that pizza-devbroker links: Debian bookworm's
-# librdkafka 2.0.2 source with tools/devbroker/mock-transactions.patch applied
-# (a mock cluster that honours transactions). Prints the install prefix
+# librdkafka 2.0.2 source with tools/devbroker/mock-transactions.patch (a mock
+# cluster that honours transactions) and mock-nodelay.patch (TCP_NODELAY
+# broker sockets, as real brokers have) applied. Prints the install prefix
 # (lib/librdkafka.a, include/librdkafka/*.h) on stdout; progress goes to stderr.
 #
-# The result is cached in .deps/ (gitignored), keyed by the hash of the patch
-# and of this script: an unchanged patch is reused by every build directory
+# The result is cached in .deps/ (gitignored), keyed by the hash of the patches
+# and of this script: unchanged patches are reused by every build directory
 # (release and sanitizer), a changed one is rebuilt. Needs dpkg-dev (for
 # dpkg-source), zlib1g-dev and network access to deb.debian.org on first use.
 # The system's apt configuration is never touched: apt runs with private
 # sources, lists and cache directories under .deps/apt.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-patch_file=$root/tools/devbroker/mock-transactions.patch
+patch_files=("$root/tools/devbroker/mock-transactions.patch"
+    "$root/tools/devbroker/mock-nodelay.patch")
 deps=${PIZZA_DEPS_DIR:-$root/.deps}
 want_version=2.0.2
 
-key=$(cat "$patch_file" "${BASH_SOURCE[0]}" | sha256sum | cut -c1-16)
+key=$(cat "${patch_files[@]}" "${BASH_SOURCE[0]}" | sha256sum | cut -c1-16)
 prefix=$deps/librdkafka-mock-$key
 
 have() { [[ -f $prefix/lib/librdkafka.a && -f $prefix/include/librdkafka/rdkafka_mock.h ]]; }
@@ -65,7 +67,9 @@ version=$(sed -n 's/^Version: //p' "$dsc")
 run dpkg-source --no-check -x "$dsc" "$work/src"
 
 log "patching and building librdkafka $version (static, minimal features)"
-(cd "$work/src" && run patch -p1 --batch <"$patch_file")
+for patch_file in "${patch_files[@]}"; do
+    (cd "$work/src" && run patch -p1 --batch <"$patch_file")
+done
 # Only what the mock cluster needs: no TLS, SASL, zstd, curl; links -lm -lz
 # -ldl -lpthread -lrt. Never sanitizer-instrumented (no CFLAGS passed).
 (cd "$work/src" && run ./configure --disable-ssl --disable-gssapi --disable-sasl \
