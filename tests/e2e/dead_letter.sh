@@ -37,10 +37,16 @@ done
 
 # The dead letters themselves: one per bad event and reader, value intact,
 # reason and coordinates in headers.
+# The counters move when a dead letter joins its reader's transaction; the
+# copy is readable once that commits.
+dlq_complete() { # TOPIC COUNT
+    kc -C -t "$1.dlq" -e -q -o beginning -f '%k|%h|%S\n' >"$WORK/dlq"
+    (($(wc -l <"$WORK/dlq") >= $2))
+}
 for topic in "${topics[@]}"; do
     kc -C -t "$topic" -e -q -o beginning -f '%k %p %o %S\n' | grep '^bad-' | sort >"$WORK/src"
-    kc -C -t "$topic.dlq" -e -q -o beginning \
-        -f '%k|%h|%S\n' >"$WORK/dlq"
+    read -ra names <<<"${readers[$topic]}"
+    wait_until 10 dlq_complete "$topic" $((4 * ${#names[@]}))
     for reader in ${readers[$topic]}; do
         grep -F "dlq.consumer=$reader" "$WORK/dlq" >"$WORK/mine" || true
         assert_eq 4 "$(wc -l <"$WORK/mine")" "dead letters of $topic by $reader"

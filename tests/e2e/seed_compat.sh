@@ -14,7 +14,8 @@ extra='{"order_id":"seed-order-2","sauce":"","cheese":"","meats":"","veggies":""
 echo "$seed" | kcat -b "$boot" -P -t pizza                 # no key, as a careless producer might
 echo "seed-order-2|$extra" | kcat -b "$boot" -P -t pizza -K '|'
 
-timeout 20 kcat -b "$boot" -C -t pizza-with-veggies -o beginning -c 2 -e -q \
+# -c 2 without -e: wait for both (an early end of partition is no answer)
+timeout 20 kcat -b "$boot" -C -t pizza-with-veggies -o beginning -c 2 -q \
     -X isolation.level=read_committed -f '%k\t%s\n' >"$WORK/out" ||
     fail "fewer than 2 events reached pizza-with-veggies: $(cat "$WORK/out")"
 
