@@ -12,6 +12,7 @@
 struct changelog {
     rd_kafka_t *rk;
     char *topic;
+    int partitions; /* known once the restore began */
     atomic_int restored;
 };
 
@@ -98,10 +99,12 @@ static int changelog_handle(struct changelog *cl, rd_kafka_message_t *m, changel
 }
 
 int changelog_restore(struct changelog *cl, changelog_apply_fn apply, void *arg) {
-    int n = -1;
-    while (service_running() && (n = changelog_partitions(cl)) < 1)
-        ;
+    int n;
+    /* a metadata error may come back at once: wait between tries */
+    while ((n = changelog_partitions(cl)) < 1 && service_running())
+        rd_kafka_poll(cl->rk, 1000);
     if (n < 1 || changelog_assign_all(cl, n) == -1) return -1;
+    cl->partitions = n;
     char *at_end = calloc((size_t)n, 1);
     int remaining = n;
     long records = 0;
@@ -131,6 +134,10 @@ int changelog_poll(struct changelog *cl, changelog_apply_fn apply, void *arg, in
         changelog_handle(cl, m, apply, arg);
     }
     return applied;
+}
+
+int changelog_partition_count(const struct changelog *cl) {
+    return cl->partitions;
 }
 
 int changelog_restored(const struct changelog *cl) {

@@ -27,6 +27,9 @@ int changelog_restore(struct changelog *cl, changelog_apply_fn apply, void *arg)
 /** Applies what arrived, waiting up to timeout_ms for the first record.
  * @returns the number of records applied. */
 int changelog_poll(struct changelog *cl, changelog_apply_fn apply, void *arg, int timeout_ms);
+/** @returns the topic's partition count, known once changelog_restore()
+ * succeeded (writers that choose partitions themselves need it). */
+int changelog_partition_count(const struct changelog *cl);
 /** @returns 1 once changelog_restore() finished; safe from any thread. */
 int changelog_restored(const struct changelog *cl);
 

@@ -177,18 +177,6 @@ int consumer_assigned(const struct consumer *c) {
     return atomic_load(&c->assigned);
 }
 
-void consumer_store(struct consumer *c, const rd_kafka_message_t *m) {
-    (void)c;
-    rd_kafka_resp_err_t err = rd_kafka_offset_store(m->rkt, m->partition, m->offset);
-    if (err && err != RD_KAFKA_RESP_ERR__STATE) /* __STATE: partition revoked meanwhile */
-        log_warn("offset store: %s", rd_kafka_err2str(err));
-}
-
-void consumer_commit_stored(struct consumer *c) {
-    rd_kafka_resp_err_t err = rd_kafka_commit(c->rk, NULL, 1);
-    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) log_warn("commit: %s", rd_kafka_err2str(err));
-}
-
 int consumer_ready(void *consumer, char *why, size_t sz) {
     struct consumer *c = consumer;
     if (!kafka_brokers_up()) {

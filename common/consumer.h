@@ -35,10 +35,6 @@ int consumer_commit(struct consumer *c, const rd_kafka_topic_partition_list_t *o
 /** Moves the read position back to offsets, dropping prefetched messages.
  * @returns 0, or -1 (logged). */
 int consumer_seek(struct consumer *c, const rd_kafka_topic_partition_list_t *offsets);
-/** Marks m as processed; consumer_commit_stored() commits what was marked. */
-void consumer_store(struct consumer *c, const rd_kafka_message_t *m);
-/** Commits the marked offsets in the background; errors are logged. */
-void consumer_commit_stored(struct consumer *c);
 /** The group's identity for producer transactions (free with
  * rd_kafka_consumer_group_metadata_destroy). */
 rd_kafka_consumer_group_metadata_t *consumer_group_metadata(struct consumer *c);

@@ -26,7 +26,6 @@ struct producer {
     int batch_open;
     long batch_failed;      /* deliveries of the open batch that failed */
     long commit_timeout_ms; /* 0: keep trying while the service runs */
-    char instance[256];
     struct metric *delivered, *failed, *commits, *aborts;
 };
 
@@ -50,18 +49,12 @@ static int producer_set_identity(struct producer *p, const struct cfg *c, rd_kaf
     const char *tid = cfg_get(c, "kafka.producer", "transactional.id");
     if (!tid) tid = cfg_get(c, "kafka", "transactional.id");
     if (!p->transactional) {
-        if (tid) {
-            snprintf(errstr, sz,
-                     "transactional.id is set but processing.guarantee is "
-                     "at_least_once");
-            return -1;
-        }
-        snprintf(p->instance, sizeof(p->instance), "%s", client_id);
-        return 0;
+        if (!tid) return 0;
+        snprintf(errstr, sz, "transactional.id is set but processing.guarantee is at_least_once");
+        return -1;
     }
-    snprintf(p->instance, sizeof(p->instance), "%s", tid ? tid : client_id);
     char why[256];
-    if (rd_kafka_conf_set(conf, "transactional.id", p->instance, why, sizeof(why)) !=
+    if (rd_kafka_conf_set(conf, "transactional.id", tid ? tid : client_id, why, sizeof(why)) !=
         RD_KAFKA_CONF_OK) {
         snprintf(errstr, sz, "transactional.id: %s", why);
         return -1;
@@ -131,26 +124,6 @@ rd_kafka_topic_t *producer_topic(struct producer *p, const char *name, char *err
     return rkt;
 }
 
-int producer_partition_count(struct producer *p, rd_kafka_topic_t *topic, char *errstr, size_t sz) {
-    const struct rd_kafka_metadata *md = NULL;
-    rd_kafka_resp_err_t err = rd_kafka_metadata(p->rk, 0, topic, &md, PRODUCER_CALL_MS);
-    int n = -1;
-    if (err)
-        snprintf(errstr, sz, "metadata of %s: %s", rd_kafka_topic_name(topic),
-                 rd_kafka_err2str(err));
-    else if (md->topic_cnt != 1 || md->topics[0].err || md->topics[0].partition_cnt < 1)
-        snprintf(errstr, sz, "topic %s: %s", rd_kafka_topic_name(topic),
-                 md->topic_cnt == 1 ? rd_kafka_err2str(md->topics[0].err) : "not found");
-    else
-        n = md->topics[0].partition_cnt;
-    if (md) rd_kafka_metadata_destroy(md);
-    return n;
-}
-
-const char *producer_instance(const struct producer *p) {
-    return p->instance;
-}
-
 /* Logs a transactional API error. @returns its class for the caller. */
 static enum producer_outcome producer_txn_error(rd_kafka_error_t *error, const char *what,
                                                 int *retry) {
@@ -167,17 +140,26 @@ static enum producer_outcome producer_txn_error(rd_kafka_error_t *error, const c
 /* Opens a transaction, initialising transactions on first use (this waits
  * for the coordinator and fences an earlier incarnation of this instance).
  * @returns 0, or -1 when not possible now (logged; fatal ones stop the service). */
+/* One attempt at initialising transactions. @returns 0, or -1 (logged; a
+ * fatal error stops the service; retriable or not, the caller tries again). */
+static int producer_init_once(struct producer *p) {
+    int retry;
+    rd_kafka_error_t *error = rd_kafka_init_transactions(p->rk, PRODUCER_CALL_MS);
+    if (!error) {
+        p->txn_ready = 1;
+        return 0;
+    }
+    if (producer_txn_error(error, "init transactions", &retry) == PRODUCER_FAILED)
+        service_fail("cannot initialise transactions");
+    else if (!retry)
+        rd_kafka_poll(p->rk, 100); /* neither retriable nor fatal: again, not in a spin */
+    return -1;
+}
+
 static int producer_txn_begin(struct producer *p) {
     int retry;
     rd_kafka_error_t *error;
-    if (!p->txn_ready) {
-        if ((error = rd_kafka_init_transactions(p->rk, PRODUCER_CALL_MS))) {
-            if (producer_txn_error(error, "init transactions", &retry) == PRODUCER_FAILED)
-                service_fail("cannot initialise transactions");
-            return -1;
-        }
-        p->txn_ready = 1;
-    }
+    if (!p->txn_ready && producer_init_once(p) == -1) return -1;
     if ((error = rd_kafka_begin_transaction(p->rk))) {
         if (producer_txn_error(error, "begin transaction", &retry) == PRODUCER_FAILED)
             service_fail("cannot begin a transaction");
@@ -188,17 +170,8 @@ static int producer_txn_begin(struct producer *p) {
 }
 
 int producer_init(struct producer *p) {
-    int retry;
-    while (p->transactional && !p->txn_ready && service_running()) {
-        rd_kafka_error_t *error = rd_kafka_init_transactions(p->rk, PRODUCER_CALL_MS);
-        if (!error) {
-            p->txn_ready = 1;
-        } else if (producer_txn_error(error, "init transactions", &retry) == PRODUCER_FAILED) {
-            service_fail("cannot initialise transactions");
-        } else if (!retry) {
-            rd_kafka_poll(p->rk, 100); /* neither retriable nor fatal: again, not in a spin */
-        }
-    }
+    while (p->transactional && !p->txn_ready && service_running())
+        producer_init_once(p);
     return !p->transactional || p->txn_ready ? 0 : -1;
 }
 

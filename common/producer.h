@@ -30,10 +30,6 @@ void producer_free(struct producer *p, int flush_ms);
  * message does not wait for librdkafka's periodic topic scan.
  * @returns NULL on error (errstr set). */
 rd_kafka_topic_t *producer_topic(struct producer *p, const char *name, char *errstr, size_t sz);
-/** @returns the partition count of topic, or -1 when unknown (errstr set). */
-int producer_partition_count(struct producer *p, rd_kafka_topic_t *topic, char *errstr, size_t sz);
-/** @returns the transactional.id (exactly-once) or client id: who wrote a record. */
-const char *producer_instance(const struct producer *p);
 
 struct producer_msg {
     rd_kafka_topic_t *topic;

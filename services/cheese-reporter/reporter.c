@@ -112,8 +112,11 @@ static int reporter_start(struct reporter *r) {
     char err[512];
     const char *topics[] = {r->topic, NULL};
     struct consumer_hooks hooks = {sync_on_assign, sync_on_revoke, r};
-    if (producer_init(r->producer) == -1 || changelog_restore(r->changelog, sync_apply, r) == -1)
+    if (producer_init(r->producer) == -1) return -1;
+    if (changelog_restore(r->changelog, sync_apply, r) == -1) {
+        if (service_running()) service_fail("cannot restore the counts");
         return -1;
+    }
     log_int(LOG_INFO, "partitions", ledger_partitions(r->ledger), "counts restored");
     struct consumer *c = consumer_new(s->cfg, s->name, r->group, topics, &hooks, err, sizeof(err));
     if (!c) {

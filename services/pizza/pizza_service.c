@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #define PIZZA_HOUSEKEEPING_MS 1000
 /* An idle main loop wakes this often to read other instances' changelog
@@ -196,16 +195,11 @@ static int pizza_prepare(struct pizza_service *ps) {
     const char *topics[] = {ps->done_topic, NULL};
     struct consumer_hooks hooks = {NULL, pizza_on_revoke, ps};
     if (producer_init(ps->producer) == -1) return -1;
-    while ((ps->changelog_partitions =
-                producer_partition_count(ps->producer, ps->changelog_rkt, err, sizeof(err))) < 1) {
-        if (!service_running()) return -1;
-        log_warn("waiting for the changelog topic: %s", err);
-        sleep(1);
-    }
     if (changelog_restore(ps->changelog, order_log_apply, ps) == -1) {
         if (service_running()) service_fail("cannot restore the orders");
         return -1;
     }
+    ps->changelog_partitions = changelog_partition_count(ps->changelog);
     pizza_housekeeping(ps);
     if (!(ps->consumer = consumer_new(s->cfg, s->name, group, topics, &hooks, err, sizeof(err)))) {
         log_error("kafka: %s", err);
