@@ -37,11 +37,14 @@ static void producer_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, vo
         return;
     }
     metric_add(p->failed, 1);
-    p->batch_failed++;
+    /* an outage fails a whole batch: its first failure says why, the count is in
+     * the metrics and in the batch's outcome */
+    if (p->batch_failed++ > 0) return;
     log_at(
         LOG_WARN,
         &(struct log_where){rd_kafka_topic_name(m->rkt), m->partition, -1, m->key, (int)m->key_len},
-        "delivery failed: %s", rd_kafka_err2str(m->err));
+        "delivery failed: %s (further failures of this batch are only counted)",
+        rd_kafka_err2str(m->err));
 }
 
 static int producer_set_identity(struct producer *p, const struct cfg *c, rd_kafka_conf_t *conf,
