@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# bench/bench.sh: the pipeline's benchmark (see bench/README.md). Starts its own
+# dev broker and daemons (tests/lib.sh), measures chain throughput, order
+# latency, HTTP rates and memory, prints one table and writes a JSON file.
+# Exits non-zero only when it cannot measure (a daemon died, pizzas or orders
+# were lost, a tool failed), never because a target was missed.
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PIZZA_ROOT=${PIZZA_ROOT:-$(cd "$BENCH_DIR/.." && pwd)}
+# shellcheck source=../tests/lib.sh
+source "$PIZZA_ROOT/tests/lib.sh"
+
+PIZZAS=${BENCH_PIZZAS:-60000}
+RATE=${BENCH_RATE:-500}
+LOAD_SECONDS=${BENCH_SECONDS:-10}
+HTTP_SECONDS=${BENCH_HTTP_SECONDS:-10}
+CONNECTIONS=${BENCH_CONNECTIONS:-64}
+GUARANTEES=${BENCH_GUARANTEES:-"exactly_once at_least_once"}
+WARMUP=${BENCH_WARMUP:-100}
+GRACE=${BENCH_GRACE:-10}
+JSON_OUT=${BENCH_JSON:-$(dirname "$PIZZA_BIN")/bench-results.json}
+STAGES=(sauce cheese meat veggie)
+
+for v in PIZZAS RATE LOAD_SECONDS HTTP_SECONDS CONNECTIONS WARMUP GRACE; do
+    [[ ${!v} =~ ^[0-9]+$ && ${!v} -gt 0 ]] || {
+        echo "bench: $v must be a positive integer, got '${!v}'" >&2
+        exit 2
+    }
+done
+for g in $GUARANTEES; do
+    [[ $g == exactly_once || $g == at_least_once ]] ||
+        { echo "bench: BENCH_GUARANTEES: unknown guarantee '$g'" >&2; exit 2; }
+done
+command -v wrk >/dev/null || { echo "bench: wrk not found (bash scripts/deps.sh)" >&2; exit 2; }
+for b in pizza-relay pizza-bench-chain pizza-bench-latency; do
+    [[ -x $PIZZA_BIN/$b ]] || { echo "bench: $PIZZA_BIN/$b missing: build first" >&2; exit 2; }
+done
+
+lib_init bench
+RESULTS=$WORK/results # one JSON file per measurement, merged at the end
+mkdir -p "$RESULTS"
+
+# ---------------------------------------------------------------- helpers
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+
+# proc_kb PID FIELD: a /proc/PID/status field in kB (VmHWM, VmRSS).
+proc_kb() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
+
+# record FILE JSON: stores one measurement.
+record() { printf '%s\n' "$2" >"$RESULTS/$1.json"; }
+
+# phase_stop PHASE: checks every process of the phase is still alive, records
+# its peak RSS, stops the daemons, then the broker.
+phase_stop() {
+    local phase=$1 name pid mem='{}'
+    for name in "${!LIB_PIDS[@]}"; do
+        [[ $name == broker ]] && continue
+        pid=${LIB_PIDS[$name]}
+        lib_alive "$pid" || fail "$name died during phase $phase: $(tail -n 3 "$WORK/$name.log")"
+        mem=$(jq -c --arg n "$name" --argjson kb "$(proc_kb "$pid" VmHWM)" '. + {($n): $kb}' <<<"$mem")
+    done
+    record "rss-$phase" "$mem"
+    for name in "${!LIB_PIDS[@]}"; do
+        [[ $name == broker ]] && continue
+        stop_daemon "$name" || say "$name exited with code $? when stopped"
+    done
+    stop_broker || true
+}
+
+# start_relay STAGE: pizza-relay with the stage's own config, in place of it.
+start_relay() {
+    local name=relay-$1 log=$WORK/relay-$1.log
+    (
+        cd "$PIZZA_ROOT" || exit 127
+        [[ -z $LIB_BROKER_FD ]] || exec {LIB_BROKER_FD}>&-
+        exec "$PIZZA_BIN/pizza-relay" -c "config/$1.ini"
+    ) >>"$log" 2>&1 &
+    LIB_PIDS[$name]=$! # lib.sh stops it like a daemon (EXIT trap, stop_daemon)
+}
+
+# chain_run PHASE COUNT: one pizza-bench-chain run; fails unless all arrived.
+chain_run() {
+    local out=$WORK/chain-$1.out rc=0
+    KAFKA_BOOTSTRAP_SERVERS=$KAFKA_BOOTSTRAP_SERVERS \
+        "$PIZZA_BIN/pizza-bench-chain" -t 60 "$2" pizza pizza-with-veggies >"$out" \
+        2>>"$WORK/chain.log" || rc=$?
+    ((rc == 0)) || fail "chain $1: pizzas lost (exit $rc): $(cat "$out") $(tail -n 2 "$WORK/chain.log")"
+    cat "$out"
+}
+
+# ---------------------------------------------------------------- chain phases
+
+# chain_phase MODE: MODE exactly_once | at_least_once (the topping stages) or
+# relay; a fresh broker, a warm-up, then the timed run.
+chain_phase() {
+    local mode=$1 s t0
+    say "chain $mode: $PIZZAS pizzas through the four stages"
+    start_broker
+    if [[ $mode == relay ]]; then
+        for s in "${STAGES[@]}"; do start_relay "$s"; done
+    else
+        for s in "${STAGES[@]}"; do PROCESSING_GUARANTEE=$mode lib_launch "$s-service"; done
+        for s in "${STAGES[@]}"; do lib_await "$s-service"; done
+    fi
+    t0=$(lib_now_ms)
+    chain_run "warmup-$mode" "$WARMUP" >/dev/null # all groups assigned, clients connected
+    say "chain $mode: warm-up done in $(($(lib_now_ms) - t0)) ms"
+    record "chain-$mode" "$(chain_run "$mode" "$PIZZAS")"
+    say "chain $mode: $(jq -r '"\(.rate) pizzas/s, \(.duplicates) duplicates"' "$RESULTS/chain-$mode.json")"
+    phase_stop "chain-$mode"
+}
+
+# ---------------------------------------------------------------- pipeline phases
+
+metric() { # metric PORT SERIES: a value from a daemon's /metrics, 0 when absent
+    curl -sf --max-time 5 "http://127.0.0.1:$1/metrics" |
+        awk -v s="$2" '$1 == s { v = $2 } END { print v + 0 }'
+}
+
+order_complete() { # order_complete PORT ID
+    curl -sf --max-time 5 "http://127.0.0.1:$1/order/$2" | jq -e '.status == "complete"' >/dev/null
+}
+
+# warm_pipeline PORT: one order through everything, so every group is assigned.
+warm_pipeline() {
+    local id
+    assert_http 201 POST "http://127.0.0.1:$1/order/1"
+    id=$(jq -r .order_id <<<"$BODY")
+    wait_until 60 order_complete "$1" "$id"
+}
+
+# wrk_run NAME URL [wrk args]: runs wrk, records req/s, p99 and errors.
+wrk_run() {
+    local name=$1 url=$2 out=$WORK/$1.wrk
+    shift 2
+    wrk -t2 -c"$CONNECTIONS" -d"${HTTP_SECONDS}s" --latency "$@" "$url" >"$out" 2>&1 ||
+        fail "wrk $name failed: $(tail -n 5 "$out")"
+    record "$name" "$(awk -f "$BENCH_DIR/wrk-parse.awk" "$out")"
+    [[ $(jq .requests "$RESULTS/$name.json") -gt 0 ]] || fail "wrk $name: no requests: $(cat "$out")"
+    say "$name: $(jq -r '"\(.rps) req/s, p99 \(.p99_ms) ms, non-2xx \(.non_2xx)"' "$RESULTS/$name.json")"
+}
+
+# latency_run G PORT: the open-loop order latency run.
+latency_run() {
+    local out=$WORK/latency-$1.out rc=0
+    "$PIZZA_BIN/pizza-bench-latency" -r "$RATE" -d "$LOAD_SECONDS" -g "$GRACE" 127.0.0.1 "$2" \
+        >"$out" 2>>"$WORK/latency.log" || rc=$?
+    ((rc == 0)) || fail "pizza-bench-latency failed (exit $rc): $(tail -n 3 "$WORK/latency.log")"
+    record "latency-$1" "$(cat "$out")"
+    say "latency $1: $(jq -r '"p99 \(.order_ms.p99) ms, \(.complete)/\(.answered_201) complete"' "$out")"
+}
+
+# post_phase G PORT: wrk POST, then memory per stored order once all are complete.
+post_phase() {
+    local g=$1 port=$2 pid rss0 rss1 done0 done1 pending
+    pid=$(pid_of pizza-service)
+    rss0=$(proc_kb "$pid" VmRSS)
+    done0=$(metric "$port" 'pizza_orders{status="complete"}')
+    wrk_run "post-$g" "http://127.0.0.1:$port/order/1" -s "$BENCH_DIR/wrk-post.lua"
+    all_done() { [[ $(metric "$port" 'pizza_orders{status="pending"}') == 0 ]]; }
+    wait_until 120 all_done
+    rss1=$(proc_kb "$pid" VmRSS)
+    done1=$(metric "$port" 'pizza_orders{status="complete"}')
+    pending=$(metric "$port" 'pizza_orders{status="pending"}')
+    record "memory-$g" "$(jq -nc --argjson a "$rss0" --argjson b "$rss1" --argjson d0 "$done0" \
+        --argjson d1 "$done1" --argjson p "$pending" \
+        '{rss_before_kb: $a, rss_after_kb: $b, orders: ($d1 - $d0), pending: $p,
+          bytes_per_order: (if $d1 > $d0 then (($b - $a) * 1024 / ($d1 - $d0) | floor) else null end)}')"
+}
+
+pipeline_phase() {
+    local g=$1 port sample
+    say "pipeline $g: latency at $RATE orders/s for $LOAD_SECONDS s, then wrk"
+    export PROCESSING_GUARANTEE=$g
+    start_pipeline
+    unset PROCESSING_GUARANTEE
+    port=$(port_of pizza-service)
+    warm_pipeline "$port"
+    latency_run "$g" "$port"
+    sample=$(jq -r .sample_order_id "$RESULTS/latency-$g.json")
+    [[ -n $sample ]] || fail "latency $g: no complete order to GET"
+    post_phase "$g" "$port"
+    wrk_run "get-$g" "http://127.0.0.1:$port/order/$sample"
+    phase_stop "pipeline-$g"
+}
+
+# ---------------------------------------------------------------- report
+
+machine_json() {
+    jq -nc --arg nproc "$(nproc)" --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+        --arg commit "$(git -C "$PIZZA_ROOT" rev-parse HEAD 2>/dev/null || echo unknown)" \
+        --arg dirty "$(git -C "$PIZZA_ROOT" status --porcelain -- common services tools 2>/dev/null | wc -l)" \
+        --arg cpu "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)" \
+        --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
+        --arg kernel "$(uname -r)" --arg rdkafka "$(pkg-config --modversion rdkafka 2>/dev/null || echo '?')" \
+        '{nproc: ($nproc | tonumber), date: $date, git_commit: $commit,
+          uncommitted_daemon_files: ($dirty | tonumber), cpu: $cpu, kernel: $kernel,
+          librdkafka: $rdkafka, loadavg_at_end: $load}'
+}
+
+params_json() {
+    jq -nc --argjson p "$PIZZAS" --argjson r "$RATE" --argjson s "$LOAD_SECONDS" \
+        --argjson h "$HTTP_SECONDS" --argjson c "$CONNECTIONS" --argjson w "$WARMUP" \
+        --argjson grace "$GRACE" --arg g "$GUARANTEES" \
+        '{pizzas: $p, rate: $r, seconds: $s, http_seconds: $h, connections: $c, warmup: $w,
+          grace_s: $grace, guarantees: ($g | split(" ") | map(select(length > 0)))}'
+}
+
+# Merges the measurements (one file each) into the result document and
+# evaluates the targets against it.
+assemble() {
+    local f n
+    for f in "$RESULTS"/*.json; do
+        n=${f##*/}
+        jq -c --arg n "${n%.json}" '{($n): .}' "$f"
+    done | jq -s --argjson machine "$(machine_json)" --argjson params "$(params_json)" \
+        -f "$BENCH_DIR/assemble.jq"
+}
+
+main() {
+    local g
+    # relay first: the baseline the stage runs are compared with
+    chain_phase relay
+    for g in $GUARANTEES; do chain_phase "$g"; done
+    for g in $GUARANTEES; do pipeline_phase "$g"; done
+    assemble >"$JSON_OUT.tmp" || fail "cannot assemble the results"
+    mv "$JSON_OUT.tmp" "$JSON_OUT"
+    bash "$BENCH_DIR/report.sh" "$JSON_OUT"
+    printf '\nresults: %s\n' "$JSON_OUT"
+    # measured, but the system lost work: that is not a number to compare
+    jq -e '[.pipeline[].latency | .incomplete + .errors] | add // 0 | . == 0' "$JSON_OUT" >/dev/null ||
+        fail "some accepted orders never completed or requests failed (see $JSON_OUT)"
+}
+
+main
+pass

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# bench/report.sh RESULTS.json: prints bench.sh's table from its JSON file.
+set -euo pipefail
+json=${1:?usage: report.sh RESULTS.json}
+q() { jq -r "$@" "$json"; }
+
+q '"\nPizza pipeline benchmark  \(.machine.date)  commit \(.machine.git_commit[0:12])  \(.machine.nproc) CPUs  librdkafka \(.machine.librdkafka)"'
+q 'if .machine.uncommitted_daemon_files > 0 then "  (working tree had \(.machine.uncommitted_daemon_files) uncommitted files under common/ services/ tools/)" else empty end'
+
+printf '\n1. Chain throughput: %s pizzas injected into "pizza", timed to "pizza-with-veggies"\n' \
+    "$(q .params.pizzas)"
+printf '   %-22s %12s %9s %8s %6s %8s  %s\n' mode pizzas/s seconds distinct dups "x relay" target
+q '.chain as $c | ["relay", "exactly_once", "at_least_once"][] as $k | $c[$k] | select(. != null)
+   | [$k, .rate, .seconds, .distinct, .duplicates,
+      (if $k == "relay" then "-" else ($c["ratio_" + $k] | tostring) end),
+      (if $k == "exactly_once" then "≥ 0.6 x relay " + (if $c.ratio_exactly_once >= 0.6 then "ok" else "MISS" end)
+       elif $k == "at_least_once" then "≥ 0.8 x relay " + (if $c.ratio_at_least_once >= 0.8 then "ok" else "MISS" end)
+       else "(DESIGN.md reference: 280-295k/s)" end)] | @tsv' |
+    while IFS=$'\t' read -r k rate secs distinct dups ratio target; do
+        [[ $k == relay ]] && k="relay (zero-work C)"
+        [[ $k == exactly_once || $k == at_least_once ]] && k="stages $k"
+        printf '   %-22s %12s %9s %8s %6s %8s  %s\n' "$k" "$rate" "$secs" "$distinct" "$dups" "$ratio" "$target"
+    done
+
+printf '\n2. Order latency: open loop, POST /order/1 at %s/s for %s s; ms from each due time\n' \
+    "$(q .params.rate)" "$(q .params.seconds)"
+printf '   %-14s %6s %6s %7s %6s %6s | %7s %7s %7s %7s | %6s %6s %6s | %s\n' guarantee sent 201 non-201 errors incompl \
+    p50 p90 p99 max "POST50" "POST99" "POSTmx" target
+q '.pipeline | to_entries[] | .key as $g | .value.latency | select(. != null)
+   | ($g | if . == "exactly_once" then 50 else 30 end) as $lim
+   | [$g, .sent, .answered_201, .non_201, .errors, .incomplete, .order_ms.p50, .order_ms.p90, .order_ms.p99,
+      .order_ms.max, .post_ms.p50, .post_ms.p99, .post_ms.max,
+      "p99 ≤ \($lim) ms " + (if .order_ms.p99 >= 0 and .order_ms.p99 <= $lim then "ok" else "MISS" end)] | @tsv' |
+    while IFS=$'\t' read -r g sent ok non err inc p50 p90 p99 max pp50 pp99 ppmax target; do
+        printf '   %-14s %6s %6s %7s %6s %6s | %7s %7s %7s %7s | %6s %6s %6s | %s\n' "$g" "$sent" "$ok" "$non" "$err" \
+            "$inc" "$p50" "$p90" "$p99" "$max" "$pp50" "$pp99" "$ppmax" "$target"
+    done
+
+printf '\n3. HTTP rate: wrk -t2 -c%s -d%ss --latency (p99 in ms)\n' "$(q .params.connections)" \
+    "$(q .params.http_seconds)"
+printf '   %-14s %-16s %10s %8s %8s  %s\n' guarantee request req/s p99 non-2xx target
+q '.pipeline | to_entries[] | .key as $g
+   | (.value.http_post | select(. != null)
+      | [$g, "POST /order/1", .rps, .p99_ms, .non_2xx, "≥ 10000 req/s " + (if .rps >= 10000 then "ok" else "MISS" end)]),
+     (.value.http_get | select(. != null)
+      | [$g, "GET /order/{id}", .rps, .p99_ms, .non_2xx, "≥ 50000 req/s " + (if .rps >= 50000 then "ok" else "MISS" end)])
+   | @tsv' |
+    while IFS=$'\t' read -r g what rps p99 non target; do
+        printf '   %-14s %-16s %10s %8s %8s  %s\n' "$g" "$what" "$rps" "$p99" "$non" "$target"
+    done
+
+printf '\n4. Memory: peak RSS (VmHWM, MB) of each process, read just before it stopped\n'
+q '([.chain | to_entries[] | select(.value | type == "object") | {phase: ("chain " + .key), rss: .value.peak_rss_kb}]
+    + [.pipeline | to_entries[] | {phase: ("pipeline " + .key), rss: .value.peak_rss_kb}])[]
+   | "   \(.phase | . + " " * (26 - length))" + ([.rss // {} | to_entries[] | "\(.key) \(.value / 1024 * 10 | round / 10)"] | join(", "))'
+q '.pipeline | to_entries[] | .key as $g | .value.memory | select(. != null)
+   | "   pizza-service per stored order (\($g)): \(.bytes_per_order // "n/a") B over \(.orders) orders (RSS \(.rss_before_kb) -> \(.rss_after_kb) kB)  target ≤ 1024 B " + (if .bytes_per_order != null and .bytes_per_order <= 1024 then "ok" else "MISS" end)'
+q '[.targets[] | select(.name | test("peak RSS"))] | if length > 0 then "   topping stages, worst peak: " + (map("\(.name | sub(" peak RSS"; "")) \(.value / 1024 * 10 | round / 10) MB " + (if .ok then "ok" else "MISS" end)) | join(", ")) + "  (target ≤ 16 MB)" else empty end'
+
+printf '\nTargets: %s of %s met\n' "$(q '[.targets[] | select(.ok)] | length')" "$(q '.targets | length')"
+q '.targets[] | "   \(if .ok then "ok  " else "MISS" end)  \(.name): \(.value) \(.unit) (target \(.op) \(.limit))"'

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# bench/smoke.sh: ctest's bench_smoke. Runs bench.sh with tiny parameters (one
+# guarantee, to stay well under a minute) and checks that the JSON holds every
+# section with sane numbers. Targets are not checked: a smoke run is too short.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+out=$(mktemp "${TMPDIR:-/tmp}/pizza-bench-smoke.XXXXXX.json")
+trap 'rm -f "$out"' EXIT
+BENCH_PIZZAS=3000 BENCH_RATE=100 BENCH_SECONDS=2 BENCH_HTTP_SECONDS=1 BENCH_GRACE=10 \
+    BENCH_GUARANTEES=${BENCH_SMOKE_GUARANTEES:-at_least_once} BENCH_JSON=$out \
+    bash "$here/bench.sh"
+
+check() { # check DESCRIPTION JQ_EXPRESSION
+    if jq -e "$2" "$out" >/dev/null; then
+        printf 'ok: %s\n' "$1"
+    else
+        printf 'FAIL [bench_smoke]: %s: %s\n' "$1" "$2" >&2
+        jq . "$out" >&2
+        exit 1
+    fi
+}
+check "machine facts" '.machine.nproc > 0 and (.machine.git_commit | length) > 0 and (.machine.date | length) > 0'
+check "relay: every pizza once" '.chain.relay | .distinct == 3000 and .missing == 0 and .rate > 0'
+check "stages: every pizza" '[.params.guarantees[] as $g | .chain[$g] | .distinct == 3000 and .missing == 0 and .rate > 0] | all'
+check "ratios" '[.params.guarantees[] as $g | .chain["ratio_" + $g] > 0] | all'
+check "latency: every order accepted and complete" \
+    '[.pipeline[].latency | .sent == 200 and .answered_201 == 200 and .complete == 200 and .incomplete == 0 and .errors == 0] | all'
+check "latency percentiles" '[.pipeline[].latency | .order_ms.p50 > 0 and .order_ms.p50 <= .order_ms.p99 and .order_ms.p99 <= .order_ms.max and .post_ms.p99 > 0] | all'
+check "wrk POST and GET" '[.pipeline[] | .http_post.rps > 0 and .http_get.rps > 0 and .http_get.non_2xx == 0 and .http_post.p99_ms > 0] | all'
+check "memory per order" '[.pipeline[].memory | .orders > 0 and .pending == 0 and .bytes_per_order != null] | all'
+check "peak RSS of every process" '[.chain.relay.peak_rss_kb, (.params.guarantees[] as $g | .pipeline[$g].peak_rss_kb) | length >= 4 and (to_entries | all(.value > 1000))] | all'
+check "targets evaluated" '(.targets | length) >= 8 and all(.targets[]; .ok == true or .ok == false)'
+echo "PASS [bench_smoke]"
