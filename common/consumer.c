@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 struct consumer {
     rd_kafka_t *rk;
+    rd_kafka_queue_t *queue; /* the consumer queue, for batch reads */
     struct consumer_hooks hooks;
     atomic_int assigned;
 };
@@ -97,6 +99,7 @@ struct consumer *consumer_new(const struct cfg *cf, const char *client_id, const
     }
     conf = NULL; /* rk owns */
     rd_kafka_poll_set_consumer(c->rk);
+    c->queue = rd_kafka_queue_get_consumer(c->rk);
     if (consumer_subscribe(c, topics, errstr, sz) == -1) {
         consumer_free(c);
         return NULL;
@@ -106,14 +109,15 @@ struct consumer *consumer_new(const struct cfg *cf, const char *client_id, const
 
 void consumer_free(struct consumer *c) {
     if (!c) return;
+    if (c->queue) rd_kafka_queue_destroy(c->queue);
     rd_kafka_resp_err_t err = rd_kafka_consumer_close(c->rk);
     if (err) log_warn("leaving the group: %s", rd_kafka_err2str(err));
     rd_kafka_destroy(c->rk);
     free(c);
 }
 
-rd_kafka_message_t *consumer_poll(struct consumer *c, int timeout_ms) {
-    rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, timeout_ms);
+/* @returns m, or NULL when it is an error (logged and freed). */
+static rd_kafka_message_t *consumer_check(rd_kafka_message_t *m) {
     if (!m || !m->err) return m;
     log_at(m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF ? LOG_DEBUG : LOG_WARN,
            &(struct log_where){m->rkt ? rd_kafka_topic_name(m->rkt) : NULL, m->partition, m->offset,
@@ -121,6 +125,21 @@ rd_kafka_message_t *consumer_poll(struct consumer *c, int timeout_ms) {
            "consume: %s", rd_kafka_message_errstr(m));
     rd_kafka_message_destroy(m);
     return NULL;
+}
+
+rd_kafka_message_t *consumer_poll(struct consumer *c, int timeout_ms) {
+    return consumer_check(rd_kafka_consumer_poll(c->rk, timeout_ms));
+}
+
+size_t consumer_poll_batch(struct consumer *c, int timeout_ms, rd_kafka_message_t **msgs,
+                           size_t max) {
+    if (max == 0 || !(msgs[0] = consumer_poll(c, timeout_ms))) return 0;
+    /* a batch read waits for a full batch: only take what is there */
+    ssize_t got = max > 1 ? rd_kafka_consume_batch_queue(c->queue, 0, msgs + 1, max - 1) : 0;
+    size_t n = 1;
+    for (ssize_t i = 1; i <= got; i++)
+        if ((msgs[n] = consumer_check(msgs[i]))) n++;
+    return n;
 }
 
 int consumer_commit(struct consumer *c, const rd_kafka_topic_partition_list_t *offsets) {

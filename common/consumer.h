@@ -29,6 +29,12 @@ void consumer_free(struct consumer *c);
 /** @returns the next message (free with rd_kafka_message_destroy), or NULL on
  * timeout. Consumer errors are logged here and never returned. */
 rd_kafka_message_t *consumer_poll(struct consumer *c, int timeout_ms);
+/** Waits up to timeout_ms for a message, then takes whatever else is already
+ * fetched, up to max in all: one queue lock per batch instead of per message.
+ * @returns how many were stored in msgs (each freed with
+ * rd_kafka_message_destroy); errors are logged, never returned. */
+size_t consumer_poll_batch(struct consumer *c, int timeout_ms, rd_kafka_message_t **msgs,
+                           size_t max);
 /** Synchronously commits offsets (each the next offset to read).
  * @returns 0, or -1 (logged). */
 int consumer_commit(struct consumer *c, const rd_kafka_topic_partition_list_t *offsets);

@@ -11,6 +11,7 @@ int intake_init(struct intake *in, const char *topic, size_t max_event_bytes,
                 struct producer *producer, const char *consumer, char *errstr, size_t sz) {
     char labels[300], dlq[256];
     snprintf(labels, sizeof(labels), "topic=\"%s\"", topic);
+    event_init(&in->event);
     in->max_event_bytes = max_event_bytes;
     in->consumer = consumer;
     in->producer = producer;
@@ -28,11 +29,13 @@ int intake_init(struct intake *in, const char *topic, size_t max_event_bytes,
     return (in->dlq = producer_topic(producer, dlq, errstr, sz)) ? 0 : -1;
 }
 
-int intake_decode(struct intake *in, const rd_kafka_message_t *m, struct event *ev) {
+int intake_decode(struct intake *in, const rd_kafka_message_t *m, const struct event **ev) {
     struct event_origin origin = {rd_kafka_topic_name(m->rkt), m->partition, m->offset};
     char why[PIZZA_EVENT_ERR_MAX];
     metric_add(in->consumed, 1);
-    if (event_decode(ev, m->payload, m->len, in->max_event_bytes, &origin, why, sizeof(why)) == 0)
+    *ev = &in->event;
+    if (event_decode(&in->event, m->payload, m->len, in->max_event_bytes, &origin, why,
+                     sizeof(why)) == 0)
         return 0;
     return intake_reject(in, m, why) == 0 ? INTAKE_POISON : -1;
 }
@@ -93,4 +96,8 @@ int intake_reject(struct intake *in, const rd_kafka_message_t *m, const char *wh
     metric_add(in->dead_lettered, 1);
     log_at(LOG_WARN, &w, "bad event dead-lettered: %s", why);
     return 0;
+}
+
+void intake_free(struct intake *in) {
+    if (in) event_free(&in->event);
 }

@@ -19,6 +19,7 @@ struct intake {
     struct producer *producer;
     rd_kafka_topic_t *dlq; /* owned by producer */
     struct metric *consumed, *poison, *dead_lettered;
+    struct event event; /* the last one decoded; its memory is reused */
 };
 
 /** Registers the topic's counters and opens its dead-letter topic on producer.
@@ -27,13 +28,14 @@ int intake_init(struct intake *in, const char *topic, size_t max_event_bytes,
                 struct producer *producer, const char *consumer, char *errstr, size_t sz);
 
 #define INTAKE_POISON 1
-/** Decodes m into ev (free with event_clear()) .
+/** Decodes m; *ev is valid until the next decode (it borrows m's bytes).
  * @returns 0; INTAKE_POISON when m was poison and is dead-lettered: skip it;
  * -1 when it could not be dead-lettered because the service is stopping or
  * Kafka failed fatally: do not go past it. */
-int intake_decode(struct intake *in, const rd_kafka_message_t *m, struct event *ev);
+int intake_decode(struct intake *in, const rd_kafka_message_t *m, const struct event **ev);
 /** Dead-letters m for why (e.g. its result cannot be produced).
  * @returns 0, or -1 as for intake_decode(). */
 int intake_reject(struct intake *in, const rd_kafka_message_t *m, const char *why);
+void intake_free(struct intake *in); /* NULL-safe */
 
 #endif

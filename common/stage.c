@@ -25,6 +25,7 @@ struct stage {
     struct producer *producer;
     struct batch batch; /* consumed since the last commit */
     struct intake intake;
+    struct buf topped; /* the event being produced; reused */
     struct metric *produced, *redone;
 };
 
@@ -66,57 +67,40 @@ static void stage_on_revoke(const rd_kafka_topic_partition_list_t *parts, int lo
     stage_finish_batch(arg, !lost);
 }
 
-/* A topped event, keyed like its input; an input without a key (a seed
- * producer may omit it) is keyed by order id, so an order stays on one partition. */
-struct stage_out {
-    char *value, *own_key; /* malloc'd */
-    size_t len, key_len;
-    const void *key;
-};
-
-/* @returns 0 with out filled (free with stage_out_free), INTAKE_POISON for a
- * dead-lettered event, -1 when out of memory, -2 when it could not be dead-lettered. */
-static int stage_transform(struct stage *st, const rd_kafka_message_t *m, struct stage_out *out) {
-    struct event ev;
+/* Writes the topped event to st->topped. An input without a key (a seed producer
+ * may omit it) is keyed by order id, so an order stays on one partition.
+ * @returns 0 with *key set, INTAKE_POISON for a dead-lettered event, -1 when
+ * out of memory, -2 when it could not be dead-lettered. */
+static int stage_transform(struct stage *st, const rd_kafka_message_t *m, const void **key,
+                           size_t *key_len) {
+    const struct event *ev;
     char topping[PIZZA_MENU_TEXT_MAX];
-    memset(out, 0, sizeof(*out));
     int rc = intake_decode(&st->intake, m, &ev);
     if (rc != 0) return rc == INTAKE_POISON ? rc : -2;
-    menu_choose(st->def->menu, ev.id, topping);
-    if (event_set(&ev, st->def->field, topping) == 0) out->value = event_encode(&ev, &out->len);
-    out->key = m->key;
-    out->key_len = m->key_len;
-    if (!m->key && (out->own_key = strdup(ev.order_id))) {
-        out->key = out->own_key;
-        out->key_len = strlen(out->own_key);
-    }
-    event_clear(&ev);
-    return out->value && out->key ? 0 : -1;
-}
-
-static void stage_out_free(struct stage_out *out) {
-    free(out->value);
-    free(out->own_key);
+    menu_choose(st->def->menu, ev->id, topping);
+    if (event_write(ev, st->def->field, topping, &st->topped) == -1) return -1;
+    *key = m->key ? m->key : ev->order_id;
+    *key_len = m->key ? m->key_len : strlen(ev->order_id);
+    return 0;
 }
 
 /* @returns 0 when the event is handled (produced or skipped as poison), -1 when
  * it could not be produced: the caller must not commit past it. */
 static int stage_handle(struct stage *st, const rd_kafka_message_t *m) {
-    struct stage_out out;
+    const void *key = NULL;
+    size_t key_len = 0;
     char err[256];
-    int rc = stage_transform(st, m, &out);
+    int rc = stage_transform(st, m, &key, &key_len);
     if (rc < 0) {
         if (rc == -1) log_error("out of memory transforming an event");
-        stage_out_free(&out);
         return -1;
     }
     int sent = rc == 0 ? PRODUCER_FULL : 0;
     while (sent == PRODUCER_FULL && service_running()) {
-        struct producer_msg msg = {
-            st->out, RD_KAFKA_PARTITION_UA, out.key, out.key_len, out.value, out.len, NULL};
+        struct producer_msg msg = {st->out,         RD_KAFKA_PARTITION_UA, key, key_len,
+                                   st->topped.data, st->topped.len,        NULL};
         sent = producer_send(st->producer, &msg, 500, err, sizeof(err));
     }
-    stage_out_free(&out);
     if (sent != 0 && !service_running()) { /* includes a fatal error: not the event's fault */
         log_warn("%s; stopping before this event", err);
         return -1;
@@ -178,16 +162,25 @@ static int stage_open(struct stage *st) {
     return 0;
 }
 
+/* Messages taken from the consumer at a time */
+#define STAGE_POLL_MAX 512
+
 /* Consumes until stopped. A batch ends when the input runs dry (low latency
  * when idle) or reaches max_batch_messages / max_batch_ms (throughput under load). */
 static void stage_run(struct stage *st) {
+    rd_kafka_message_t *msgs[STAGE_POLL_MAX];
     while (st->consumer && service_running()) {
-        rd_kafka_message_t *m = consumer_poll(st->consumer, st->batch.count ? 0 : 100);
-        int stop = m && stage_handle(st, m) == -1;
-        if (m) rd_kafka_message_destroy(m);
+        long room = st->max_batch - st->batch.count;
+        size_t n = consumer_poll_batch(st->consumer, st->batch.count ? 0 : 100, msgs,
+                                       room < STAGE_POLL_MAX ? (size_t)room : STAGE_POLL_MAX);
+        int stop = 0;
+        for (size_t i = 0; i < n; i++) {
+            stop = stop || stage_handle(st, msgs[i]) == -1; /* the rest is read again */
+            rd_kafka_message_destroy(msgs[i]);
+        }
         if (stop) break;
         producer_poll(st->producer, 0);
-        if (st->batch.count && (!m || st->batch.count >= st->max_batch ||
+        if (st->batch.count && (n == 0 || st->batch.count >= st->max_batch ||
                                 kafka_now_ms() - st->batch.started_ms >= st->max_batch_ms))
             stage_finish_batch(st, 1);
     }
@@ -209,6 +202,8 @@ int stage_main(const struct stage_def *def, int argc, char **argv) {
     consumer_free(st.consumer);       /* leaves the group; the revoke hook commits */
     producer_free(st.producer, 2000); /* batches are committed or aborted by now */
     batch_reset(&st.batch);
+    intake_free(&st.intake);
+    buf_free(&st.topped);
     service_shutdown(&st.svc);
     if (!started) return 2; /* could not start: config or environment */
     log_info("stopped");

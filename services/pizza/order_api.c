@@ -49,16 +49,11 @@ int order_send(struct pizza_service *ps, struct pending_order *po) {
         return -1;
     }
     for (long i = 1; i <= po->count; i++) {
-        struct event ev;
-        size_t len = 0;
         snprintf(pizza_id, sizeof(pizza_id), "%s-%ld", po->id, i);
-        char *value = event_new(&ev, po->id, pizza_id) == 0 ? event_encode(&ev, &len) : NULL;
-        event_clear(&ev);
-        struct producer_msg m = {
-            ps->order_rkt, RD_KAFKA_PARTITION_UA, po->id, ORDER_ID_LEN, value, len, NULL};
-        int rc =
-            value ? producer_send(ps->producer, &m, (int)ps->send_wait_ms, err, sizeof(err)) : -1;
-        free(value);
+        int rc = event_write_new(&ps->encoded, po->id, pizza_id);
+        struct producer_msg m = {ps->order_rkt,    RD_KAFKA_PARTITION_UA, po->id, ORDER_ID_LEN,
+                                 ps->encoded.data, ps->encoded.len,       NULL};
+        if (rc == 0) rc = producer_send(ps->producer, &m, (int)ps->send_wait_ms, err, sizeof(err));
         if (rc != 0) {
             log_warn("order %s: pizza %ld not queued: %s", po->id, i, err);
             return -1;

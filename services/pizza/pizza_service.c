@@ -130,14 +130,18 @@ static void pizza_on_revoke(const rd_kafka_topic_partition_list_t *parts, int lo
  * came, re-encoded only for a seed event whose id we derived.
  * @returns 0 when handled (including dead-lettered), -1 to stop before it. */
 static int pizza_complete(struct pizza_service *ps, const rd_kafka_message_t *m) {
-    struct event ev;
-    char err[256] = "out of memory", *encoded = NULL;
+    const struct event *ev;
+    char err[256] = "out of memory";
     const char *json = m->payload;
     size_t len = m->len;
     int rc = intake_decode(&ps->intake, m, &ev);
     if (rc != 0) return rc == INTAKE_POISON ? 0 : -1;
-    if (ev.derived_id && !(json = encoded = event_encode(&ev, &len))) rc = -1;
-    if (rc == 0) rc = order_log_pizza(ps, ev.order_id, ev.id, json, len, err, sizeof(err));
+    if (ev->derived_id) {
+        rc = event_write(ev, NULL, NULL, &ps->encoded);
+        json = ps->encoded.data;
+        len = ps->encoded.len;
+    }
+    if (rc == 0) rc = order_log_pizza(ps, ev->order_id, ev->id, json, len, err, sizeof(err));
     if (rc == -1) {
         log_at(
             LOG_WARN,
@@ -145,8 +149,6 @@ static int pizza_complete(struct pizza_service *ps, const rd_kafka_message_t *m)
             "finished pizzas not recorded; redoing them: %s", err);
         ps->batch_failed = 1; /* redone after the abort */
     }
-    free(encoded);
-    event_clear(&ev);
     return 0;
 }
 
@@ -244,6 +246,8 @@ int pizza_shutdown(struct pizza_service *ps, int init_rc) {
     service_shutdown(&ps->svc);
     orders_free(ps->orders);
     batch_reset(&ps->batch);
+    intake_free(&ps->intake);
+    buf_free(&ps->encoded);
     if (init_rc == 0) {
         pthread_mutex_destroy(&ps->queue_lock);
         log_info("stopped");

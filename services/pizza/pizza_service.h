@@ -41,6 +41,7 @@ struct pizza_service {
     int changelog_partitions;
     long max_count, send_wait_ms, commit_timeout_ms, max_batch, retention_s, max_event_bytes;
     struct intake intake; /* completions */
+    struct buf encoded;   /* an event being written by the main thread; reused */
     struct orders *orders;
     struct producer *producer;
     struct consumer *consumer; /* completions; group shared by all instances */
