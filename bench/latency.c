@@ -160,19 +160,6 @@ static void lat_order_done(struct lat *l, const char *id, long long at) {
 
 /* ---------------------------------------------------------------- kafka */
 
-/* Copies header name of m into out. @returns 0, or -1 when absent or too long. */
-static int lat_header(const rd_kafka_message_t *m, const char *name, char *out, size_t sz) {
-    rd_kafka_headers_t *h = NULL;
-    const void *v;
-    size_t len;
-    if (rd_kafka_message_headers(m, &h) || rd_kafka_header_get_last(h, name, &v, &len) || !v ||
-        len >= sz)
-        return -1;
-    memcpy(out, v, len);
-    out[len] = '\0';
-    return 0;
-}
-
 static void lat_kafka_drain(struct lat *l) {
     static rd_kafka_message_t *msgs[PIZZA_LAT_KAFKA_BATCH];
     char kind[16], order[PIZZA_LAT_ID_MAX + 1], buf[64];
@@ -186,9 +173,9 @@ static void lat_kafka_drain(struct lat *l) {
             if (m->err)
                 fprintf(stderr, "pizza-bench-latency: consume %s: %s\n", l->o.topic,
                         rd_kafka_message_errstr(m));
-            else if (lat_header(m, "pizza.record", kind, sizeof(kind)) == 0 &&
+            else if (kafka_header_copy(m, "pizza.record", kind, sizeof(kind)) == 0 &&
                      strcmp(kind, "pizza") == 0 &&
-                     lat_header(m, "pizza.order", order, sizeof(order)) == 0)
+                     kafka_header_copy(m, "pizza.order", order, sizeof(order)) == 0)
                 lat_order_done(l, order, now);
             rd_kafka_message_destroy(msgs[i]);
         }

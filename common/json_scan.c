@@ -164,7 +164,9 @@ static struct json_field *field_named(struct json_field *f, size_t n, const char
         key = plain;
     }
     for (size_t i = 0; i < n; i++)
-        if (strlen(f[i].name) == len && memcmp(f[i].name, key, len) == 0) return &f[i];
+        if (len && f[i].name[0] == key[0] && strlen(f[i].name) == len &&
+            memcmp(f[i].name, key, len) == 0)
+            return &f[i];
     return NULL;
 }
 

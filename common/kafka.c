@@ -152,3 +152,15 @@ rd_kafka_conf_t *kafka_conf_new(const struct cfg *c, enum kafka_role role, const
     rd_kafka_conf_set_stats_cb(conf, kafka_on_stats);
     return conf;
 }
+
+int kafka_header_copy(const rd_kafka_message_t *m, const char *name, char *out, size_t sz) {
+    rd_kafka_headers_t *h = NULL;
+    const void *v;
+    size_t len;
+    if (rd_kafka_message_headers(m, &h) || rd_kafka_header_get_last(h, name, &v, &len) || !v ||
+        len >= sz)
+        return -1;
+    memcpy(out, v, len);
+    out[len] = '\0';
+    return 0;
+}

@@ -26,5 +26,8 @@ int kafka_fatal(void);
 long long kafka_now_ms(void);
 /** Milliseconds since the epoch, as Kafka timestamps count. */
 long long kafka_wall_ms(void);
+/** Copies the value of m's last header called name into out as a C string.
+ * @returns 0, or -1 when absent, NULL, or not shorter than sz. */
+int kafka_header_copy(const rd_kafka_message_t *m, const char *name, char *out, size_t sz);
 
 #endif

@@ -38,19 +38,6 @@ int order_log_pizza(struct pizza_service *ps, const char *order_id, const char *
     return order_log_send(ps, order_id, pizza_id, json, len, "pizza", err, sz);
 }
 
-/* Copies header name of m into out. @returns 0, or -1 when absent or too long. */
-static int order_log_header(const rd_kafka_message_t *m, const char *name, char *out, size_t sz) {
-    rd_kafka_headers_t *h = NULL;
-    const void *v;
-    size_t len;
-    if (rd_kafka_message_headers(m, &h) || rd_kafka_header_get_last(h, name, &v, &len) || !v ||
-        len >= sz)
-        return -1;
-    memcpy(out, v, len);
-    out[len] = '\0';
-    return 0;
-}
-
 static void order_log_count(struct pizza_service *ps, enum orders_rc rc, const char *order_id,
                             const struct log_where *w) {
     switch (rc) {
@@ -88,8 +75,8 @@ void order_log_apply(const rd_kafka_message_t *m, void *arg) {
     char kind[16], order_id[PIZZA_ORDER_ID_MAX + 1], pizza_id[256];
     struct log_where w = {ps->changelog_topic, m->partition, m->offset, m->key, (int)m->key_len};
     rd_kafka_timestamp_type_t tstype;
-    if (order_log_header(m, ORDER_LOG_KIND, kind, sizeof(kind)) == -1 ||
-        order_log_header(m, ORDER_LOG_ORDER, order_id, sizeof(order_id)) == -1) {
+    if (kafka_header_copy(m, ORDER_LOG_KIND, kind, sizeof(kind)) == -1 ||
+        kafka_header_copy(m, ORDER_LOG_ORDER, order_id, sizeof(order_id)) == -1) {
         log_at(LOG_WARN, &w, "changelog: record without %s/%s headers skipped", ORDER_LOG_KIND,
                ORDER_LOG_ORDER);
         return;
