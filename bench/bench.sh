@@ -12,6 +12,7 @@ PIZZA_ROOT=${PIZZA_ROOT:-$(cd "$BENCH_DIR/.." && pwd)}
 source "$PIZZA_ROOT/tests/lib.sh"
 
 PIZZAS=${BENCH_PIZZAS:-60000}
+CHAIN_ROUNDS=${BENCH_CHAIN_ROUNDS:-3}
 RATE=${BENCH_RATE:-500}
 LOAD_SECONDS=${BENCH_SECONDS:-10}
 HTTP_SECONDS=${BENCH_HTTP_SECONDS:-10}
@@ -22,7 +23,7 @@ GRACE=${BENCH_GRACE:-10}
 JSON_OUT=${BENCH_JSON:-$(dirname "$PIZZA_BIN")/bench-results.json}
 STAGES=(sauce cheese meat veggie)
 
-for v in PIZZAS RATE LOAD_SECONDS HTTP_SECONDS CONNECTIONS WARMUP GRACE; do
+for v in PIZZAS CHAIN_ROUNDS RATE LOAD_SECONDS HTTP_SECONDS CONNECTIONS WARMUP GRACE; do
     [[ ${!v} =~ ^[0-9]+$ && ${!v} -gt 0 ]] || {
         echo "bench: $v must be a positive integer, got '${!v}'" >&2
         exit 2
@@ -92,11 +93,11 @@ chain_run() {
 
 # ---------------------------------------------------------------- chain phases
 
-# chain_phase MODE: MODE exactly_once | at_least_once (the topping stages) or
-# relay; a fresh broker, a warm-up, then the timed run.
+# chain_phase MODE ROUND: MODE exactly_once | at_least_once (the topping
+# stages) or relay; a fresh broker, a warm-up, then the timed run.
 chain_phase() {
-    local mode=$1 s t0
-    say "chain $mode: $PIZZAS pizzas through the four stages"
+    local mode=$1 round=$2 s t0
+    say "chain $mode, round $round: $PIZZAS pizzas through the four stages"
     start_broker
     if [[ $mode == relay ]]; then
         for s in "${STAGES[@]}"; do start_relay "$s"; done
@@ -107,9 +108,9 @@ chain_phase() {
     t0=$(lib_now_ms)
     chain_run "warmup-$mode" "$WARMUP" >/dev/null # all groups assigned, clients connected
     say "chain $mode: warm-up done in $(($(lib_now_ms) - t0)) ms"
-    record "chain-$mode" "$(chain_run "$mode" "$PIZZAS")"
-    say "chain $mode: $(jq -r '"\(.rate) pizzas/s, \(.duplicates) duplicates"' "$RESULTS/chain-$mode.json")"
-    phase_stop "chain-$mode"
+    record "chain-$mode-$round" "$(chain_run "$mode" "$PIZZAS")"
+    say "chain $mode: $(jq -r '"\(.rate) pizzas/s, \(.duplicates) duplicates"' "$RESULTS/chain-$mode-$round.json")"
+    phase_stop "chain-$mode-$round"
 }
 
 # ---------------------------------------------------------------- pipeline phases
@@ -123,12 +124,12 @@ order_complete() { # order_complete PORT ID
     curl -sf --max-time 5 "http://127.0.0.1:$1/order/$2" | jq -e '.status == "complete"' >/dev/null
 }
 
-# warm_pipeline PORT: one order through everything, so every group is assigned.
-warm_pipeline() {
-    local id
+# complete_one PORT: one order through everything (so every group is
+# assigned); sets COMPLETE_ID to its id.
+complete_one() {
     assert_http 201 POST "http://127.0.0.1:$1/order/1"
-    id=$(jq -r .order_id <<<"$BODY")
-    wait_until 60 order_complete "$1" "$id"
+    COMPLETE_ID=$(jq -r .order_id <<<"$BODY")
+    wait_until 60 order_complete "$1" "$COMPLETE_ID"
 }
 
 # wrk_run NAME URL [wrk args]: runs wrk, records req/s, p99 and errors.
@@ -171,18 +172,19 @@ post_phase() {
 }
 
 pipeline_phase() {
-    local g=$1 port sample
+    local g=$1 port
     say "pipeline $g: latency at $RATE orders/s for $LOAD_SECONDS s, then wrk"
     export PROCESSING_GUARANTEE=$g
     start_pipeline
     unset PROCESSING_GUARANTEE
     port=$(port_of pizza-service)
-    warm_pipeline "$port"
+    complete_one "$port"
     latency_run "$g" "$port"
-    sample=$(jq -r .sample_order_id "$RESULTS/latency-$g.json")
-    [[ -n $sample ]] || fail "latency $g: no complete order to GET"
     post_phase "$g" "$port"
-    wrk_run "get-$g" "http://127.0.0.1:$port/order/$sample"
+    # the newest order: the POST run may have filled the store ([orders]
+    # max_orders), which evicts the oldest
+    complete_one "$port"
+    wrk_run "get-$g" "http://127.0.0.1:$port/order/$COMPLETE_ID"
     phase_stop "pipeline-$g"
 }
 
@@ -201,10 +203,10 @@ machine_json() {
 }
 
 params_json() {
-    jq -nc --argjson p "$PIZZAS" --argjson r "$RATE" --argjson s "$LOAD_SECONDS" \
+    jq -nc --argjson p "$PIZZAS" --argjson rounds "$CHAIN_ROUNDS" --argjson r "$RATE" --argjson s "$LOAD_SECONDS" \
         --argjson h "$HTTP_SECONDS" --argjson c "$CONNECTIONS" --argjson w "$WARMUP" \
         --argjson grace "$GRACE" --arg g "$GUARANTEES" \
-        '{pizzas: $p, rate: $r, seconds: $s, http_seconds: $h, connections: $c, warmup: $w,
+        '{pizzas: $p, chain_rounds: $rounds, rate: $r, seconds: $s, http_seconds: $h, connections: $c, warmup: $w,
           grace_s: $grace, guarantees: ($g | split(" ") | map(select(length > 0)))}'
 }
 
@@ -220,10 +222,13 @@ assemble() {
 }
 
 main() {
-    local g
-    # relay first: the baseline the stage runs are compared with
-    chain_phase relay
-    for g in $GUARANTEES; do chain_phase "$g"; done
+    local g r
+    # Rounds interleave the modes, so each ratio compares runs seconds apart
+    # on this shared machine; the report takes the median round.
+    for ((r = 1; r <= CHAIN_ROUNDS; r++)); do
+        chain_phase relay "$r"
+        for g in $GUARANTEES; do chain_phase "$g" "$r"; done
+    done
     for g in $GUARANTEES; do pipeline_phase "$g"; done
     assemble >"$JSON_OUT.tmp" || fail "cannot assemble the results"
     mv "$JSON_OUT.tmp" "$JSON_OUT"

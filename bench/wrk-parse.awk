@@ -1,5 +1,6 @@
 # Turns wrk --latency output into one JSON object:
-# {"requests","seconds","rps","p50_ms","p90_ms","p99_ms","non_2xx","socket_errors"}.
+# {"requests","seconds","rps","ok_rps","p50_ms","p90_ms","p99_ms","non_2xx","socket_errors"};
+# ok_rps counts only the 2xx answers (an error page is not a served request).
 function ms(v) { # wrk prints 812.00us, 1.52ms, 1.02s, 2.00m
     if (v ~ /us$/) return v / 1000
     if (v ~ /ms$/) return v + 0
@@ -15,6 +16,7 @@ function ms(v) { # wrk prints 812.00us, 1.52ms, 1.02s, 2.00m
 /^ +Non-2xx or 3xx responses:/ { non2xx = $NF }
 /^ +Socket errors:/ { errs = $4 + $6 + $8 + $10 }
 END {
-    printf "{\"requests\":%d,\"seconds\":%s,\"rps\":%.0f,\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"non_2xx\":%d,\"socket_errors\":%d}\n",
-        requests, seconds + 0, rps, p50, p90, p99, non2xx, errs
+    ok_rps = seconds > 0 ? (requests - non2xx) / seconds : 0
+    printf "{\"requests\":%d,\"seconds\":%s,\"rps\":%.0f,\"ok_rps\":%.0f,\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"non_2xx\":%d,\"socket_errors\":%d}\n",
+        requests, seconds + 0, rps, ok_rps, p50, p90, p99, non2xx, errs
 }
