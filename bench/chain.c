@@ -332,7 +332,7 @@ static void chain_usage(FILE *to) {
     fprintf(to, "usage: pizza-bench-chain [-t TIMEOUT_S] [-w FETCH_WAIT_MS] COUNT INPUT OUTPUT\n"
                 "  Injects COUNT pizzas into topic INPUT and times their arrival on OUTPUT.\n"
                 "  -t  give up when no new pizza arrived for this long (default 60)\n"
-                "  -w  the reader's fetch.wait.max.ms (default 10, as the daemons')\n"
+                "  -w  the reader's fetch.wait.max.ms (default 100, as the daemons')\n"
                 "environment: KAFKA_BOOTSTRAP_SERVERS (required)\n"
                 "Prints one JSON line; exit 0 all arrived, 1 some missing, 2 error.\n");
 }
@@ -342,7 +342,7 @@ static int chain_args(struct chain_opts *o, int argc, char **argv) {
     int opt;
     char *end;
     o->timeout_s = 60;
-    o->fetch_wait_ms = "10";
+    o->fetch_wait_ms = "100";
     while ((opt = getopt(argc, argv, "t:w:h")) != -1) {
         if (opt == 't' && (o->timeout_s = strtol(optarg, &end, 10)) > 0 && !*end) continue;
         if (opt == 'w') {

@@ -615,7 +615,7 @@ static void lat_usage(FILE *to) {
                 "  POSTs /order/1 to pizza-service at RATE per second (500) for SECONDS (10),\n"
                 "  open loop, and waits up to GRACE_S (10) after the last for completions on\n"
                 "  CHANGELOG (pizza-orders-changelog), read with fetch.wait.max.ms\n"
-                "  FETCH_WAIT_MS (2). At most MAX_CONNS (1024) connections.\n"
+                "  FETCH_WAIT_MS (100). At most MAX_CONNS (1024) connections.\n"
                 "environment: KAFKA_BOOTSTRAP_SERVERS (required)\n"
                 "Prints one JSON line (latencies in ms from each request's due time).\n");
 }
@@ -631,7 +631,7 @@ static int lat_num(const char *s, double *out) {
 static int lat_args(struct lat_opts *o, int argc, char **argv) {
     double conns = 1024;
     int opt, ok = 1;
-    *o = (struct lat_opts){500, 10, 10, 1024, NULL, NULL, "pizza-orders-changelog", NULL, "2"};
+    *o = (struct lat_opts){500, 10, 10, 1024, NULL, NULL, "pizza-orders-changelog", NULL, "100"};
     while ((opt = getopt(argc, argv, "r:d:g:c:t:w:h")) != -1 && ok) {
         ok = opt == 'r'   ? lat_num(optarg, &o->rate)
              : opt == 'd' ? lat_num(optarg, &o->seconds)

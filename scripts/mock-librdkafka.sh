@@ -2,8 +2,9 @@
 # Builds the static librdkafka that pizza-devbroker links: Debian bookworm's
 # librdkafka 2.0.2 source with tools/devbroker/mock-transactions.patch (a mock
 # cluster that honours transactions), mock-nodelay.patch (TCP_NODELAY broker
-# sockets, as real brokers have) and mock-fetch-nearest.patch (a Fetch finds
-# its message set from the nearer end of the log) applied. Prints the install
+# sockets, as real brokers have), mock-fetch-nearest.patch (a Fetch finds its
+# message set from the nearer end of the log) and mock-fetch-wake.patch (a
+# waiting Fetch is answered when data arrives) applied. Prints the install
 # prefix (lib/librdkafka.a, include/librdkafka/*.h) on stdout; progress goes
 # to stderr.
 #
@@ -17,7 +18,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 patch_files=("$root/tools/devbroker/mock-transactions.patch"
     "$root/tools/devbroker/mock-nodelay.patch"
-    "$root/tools/devbroker/mock-fetch-nearest.patch")
+    "$root/tools/devbroker/mock-fetch-nearest.patch"
+    "$root/tools/devbroker/mock-fetch-wake.patch")
 deps=${PIZZA_DEPS_DIR:-$root/.deps}
 want_version=2.0.2
 
