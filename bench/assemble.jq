@@ -1,7 +1,9 @@
 # Input: an array of {"<measurement>": {...}} (bench.sh's result files);
 # $machine, $params: objects. Output: the result document (bench/README.md).
 (add // {}) as $r
-| def median: sort | .[(length - 1) / 2 | floor];
+| # the middle element (the lower one of an even count), null for []
+  def median_by(f): sort_by(f) | .[(length - 1) / 2 | floor];
+  def median: median_by(.);
   # round N of chain mode $k is "chain-$k-N"; its peak RSS is "rss-chain-$k-N"
   def rounds($k): [$r | to_entries[] | (.key | capture("^chain-(?<m>[a-z_]+)-(?<n>[0-9]+)$")) as $c
                    | select($c.m == $k) | .value + {round: ($c.n | tonumber)}] | sort_by(.round);
@@ -10,7 +12,7 @@
   # the median round by rate, every round's rate, and the worst peak RSS of all rounds
   def chain($k): rounds($k) as $rs
       | if $rs == [] then null
-        else ($rs | sort_by(.rate) | .[(length - 1) / 2 | floor])
+        else ($rs | median_by(.rate))
              + {round_rates: ($rs | map(.rate)), peak_rss_kb: peak_rss($k)} end;
   # one ratio per round (runs seconds apart), then their median
   def ratios($k): [rounds($k)[] as $a | rounds("relay")[] | select(.round == $a.round and .rate > 0)
@@ -26,8 +28,8 @@
  pipeline: ([$params.guarantees[] | {(.): pipe(.)}] | add // {})}
 | .chain.round_ratios_exactly_once = ratios("exactly_once")
 | .chain.round_ratios_at_least_once = ratios("at_least_once")
-| .chain.ratio_exactly_once = (.chain.round_ratios_exactly_once | if . == [] then null else median end)
-| .chain.ratio_at_least_once = (.chain.round_ratios_at_least_once | if . == [] then null else median end)
+| .chain.ratio_exactly_once = (.chain.round_ratios_exactly_once | median)
+| .chain.ratio_at_least_once = (.chain.round_ratios_at_least_once | median)
 | . as $d
 | .targets = [
     target("chain at_least_once / relay"; $d.chain.ratio_at_least_once; ">="; 0.8; "x"),

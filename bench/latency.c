@@ -529,22 +529,18 @@ static void lat_report(struct lat *l) {
     double *order = malloc(sizeof(double) * (size_t)(l->n + 1));
     double *post = malloc(sizeof(double) * (size_t)(l->n + 1));
     size_t no = 0, np = 0;
-    const char *sample = "";
     for (long i = 0; order && post && i < l->n; i++) {
         const struct lat_req *r = &l->reqs[i];
         if (r->status == 201) post[np++] = (double)(r->answered - lat_due_us(l, i)) / 1000.0;
         if (r->done >= 0) order[no++] = (double)(r->done - lat_due_us(l, i)) / 1000.0;
     }
-    for (size_t i = 0; i < l->nslots && !sample[0]; i++)
-        if (l->slots[i].id[0] && l->slots[i].req >= 0 && l->reqs[l->slots[i].req].done >= 0)
-            sample = l->slots[i].id;
     printf("{\"rate\":%.1f,\"seconds\":%.1f,\"scheduled\":%ld,\"sent\":%ld,\"answered_201\":%ld,"
            "\"non_201\":%ld,\"errors\":%ld,\"unanswered\":%ld,\"complete\":%ld,"
            "\"incomplete\":%ld,\"stray_completions\":%ld,\"peak_connections\":%ld,"
-           "\"send_lag_max_ms\":%.2f,\"sample_order_id\":\"%s\",",
+           "\"send_lag_max_ms\":%.2f,",
            l->o.rate, l->o.seconds, l->n, l->sent, l->answered_201, l->non_201, l->errors, l->busy,
            l->complete, l->answered_201 - l->complete, l->stray, l->peak_conns,
-           (double)l->send_lag_max / 1000.0, sample);
+           (double)l->send_lag_max / 1000.0);
     lat_print_pct("order_ms", order ? order : post, order ? no : 0);
     putchar(',');
     lat_print_pct("post_ms", post ? post : order, post ? np : 0);
