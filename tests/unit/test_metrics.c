@@ -1,4 +1,4 @@
-/* metrics.h: process-wide counters and gauges, Prometheus text rendering.
+/* metrics.h: process-wide counters, gauges and histograms, Prometheus text rendering.
  * The registry is global and never emptied, so every test uses its own names. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -99,6 +99,17 @@ static int count_lines(const char *text, const char *line) {
     return n;
 }
 
+/* A histogram family's samples are name_bucket, name_sum and name_count. */
+static int sample_of_family(const char *sample, size_t n, const char *family) {
+    static const char *const suffixes[] = {"", "_bucket", "_sum", "_count"};
+    size_t flen = strlen(family);
+    if (n < flen || strncmp(sample, family, flen) != 0) return 0;
+    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++)
+        if (n - flen == strlen(suffixes[i]) && strncmp(sample + flen, suffixes[i], n - flen) == 0)
+            return 1;
+    return 0;
+}
+
 /* Checks that every sample line belongs to the family of the TYPE line above
  * it, that HELP precedes TYPE, and that no family is declared twice. */
 static void assert_families_grouped(const char *text) {
@@ -123,7 +134,7 @@ static void assert_families_grouped(const char *text) {
             snprintf(declared[n_declared++], sizeof(declared[0]), "%s", family);
         } else {
             int n = (int)strcspn(p, "{ ");
-            if (n >= len || (size_t)n != strlen(family) || strncmp(p, family, (size_t)n) != 0)
+            if (n >= len || !sample_of_family(p, (size_t)n, family))
                 fail_msg("sample \"%.*s\" is outside family %s", len, p, family);
         }
         p = nl + 1;
@@ -182,6 +193,162 @@ static void render_reflects_current_values(void **state) {
     free(after);
 }
 
+static const double t7_bounds[] = {0.005, 0.1, 1, 2.5};
+
+static void histogram_renders_cumulative_buckets_sum_and_count(void **state) {
+    (void)state;
+    struct histogram *h =
+        metrics_histogram("t7_seconds", "T7 latency.", "topic=\"pizza\"", t7_bounds, 4);
+    assert_non_null(h);
+    histogram_observe(h, 0.005); /* le is inclusive: lands in 0.005 */
+    histogram_observe(h, 0.05);
+    histogram_observe(h, 0.1);
+    histogram_observe(h, 2);
+    histogram_observe(h, 100); /* only +Inf */
+    histogram_observe(h, -3);  /* clock skew counts as 0 */
+    assert_int_equal(histogram_count(h), 6);
+
+    char *text = render();
+    assert_families_grouped(text);
+    const char *want = "# HELP t7_seconds T7 latency.\n"
+                       "# TYPE t7_seconds histogram\n"
+                       "t7_seconds_bucket{topic=\"pizza\",le=\"0.005\"} 2\n"
+                       "t7_seconds_bucket{topic=\"pizza\",le=\"0.1\"} 4\n"
+                       "t7_seconds_bucket{topic=\"pizza\",le=\"1\"} 4\n"
+                       "t7_seconds_bucket{topic=\"pizza\",le=\"2.5\"} 5\n"
+                       "t7_seconds_bucket{topic=\"pizza\",le=\"+Inf\"} 6\n"
+                       "t7_seconds_sum{topic=\"pizza\"} 102.155\n"
+                       "t7_seconds_count{topic=\"pizza\"} 6\n";
+    const char *at = strstr(text, "# HELP t7_seconds ");
+    assert_non_null(at);
+    assert_int_equal(strncmp(at, want, strlen(want)), 0);
+    free(text);
+}
+
+static void histogram_without_labels_and_grouped_series(void **state) {
+    (void)state;
+    static const double bounds[] = {0.25};
+    struct histogram *bare = metrics_histogram("t8_seconds", "T8.", NULL, bounds, 1);
+    struct metric *between = metrics_register(METRIC_GAUGE, "t8_other", "Other.", NULL);
+    struct histogram *labelled = metrics_histogram("t8_seconds", "T8.", "k=\"v\"", bounds, 1);
+    assert_non_null(bare);
+    assert_non_null(between);
+    assert_non_null(labelled);
+    histogram_observe_n(labelled, 0.2, 3);
+    assert_int_equal(histogram_count(labelled), 3);
+    assert_int_equal(histogram_count(bare), 0);
+
+    char *text = render();
+    assert_families_grouped(text);
+    const char *want = "# TYPE t8_seconds histogram\n"
+                       "t8_seconds_bucket{le=\"0.25\"} 0\n"
+                       "t8_seconds_bucket{le=\"+Inf\"} 0\n"
+                       "t8_seconds_sum 0\n"
+                       "t8_seconds_count 0\n"
+                       "t8_seconds_bucket{k=\"v\",le=\"0.25\"} 3\n"
+                       "t8_seconds_bucket{k=\"v\",le=\"+Inf\"} 3\n"
+                       "t8_seconds_sum{k=\"v\"} 0.6\n"
+                       "t8_seconds_count{k=\"v\"} 3\n";
+    const char *at = strstr(text, "# TYPE t8_seconds ");
+    assert_non_null(at);
+    assert_int_equal(strncmp(at, want, strlen(want)), 0);
+    free(text);
+}
+
+static void histogram_same_name_and_labels_is_same(void **state) {
+    (void)state;
+    struct histogram *a = metrics_histogram("t9_seconds", "T9.", "x=\"1\"", t7_bounds, 4);
+    struct histogram *b = metrics_histogram("t9_seconds", "T9.", "x=\"1\"", t7_bounds, 2);
+    struct histogram *c = metrics_histogram("t9_seconds", "T9.", "x=\"2\"", t7_bounds, 4);
+    assert_non_null(a);
+    assert_ptr_equal(a, b);
+    assert_ptr_not_equal(a, c);
+    histogram_observe(b, 1);
+    assert_int_equal(histogram_count(a), 1);
+    assert_int_equal(histogram_count(c), 0);
+}
+
+static void histogram_rejects_bad_bounds_and_type_clash(void **state) {
+    (void)state;
+    static const double unsorted[] = {1, 0.5};
+    static const double dup[] = {1, 1};
+    assert_null(metrics_histogram("t10_a_seconds", "A.", NULL, unsorted, 2));
+    assert_null(metrics_histogram("t10_b_seconds", "B.", NULL, dup, 2));
+    assert_non_null(metrics_register(METRIC_COUNTER, "t10_total", "C.", NULL));
+    assert_null(metrics_histogram("t10_total", "C.", "k=\"v\"", t7_bounds, 4));
+    assert_non_null(metrics_histogram("t10_c_seconds", "H.", NULL, t7_bounds, 4));
+    assert_null(metrics_register(METRIC_GAUGE, "t10_c_seconds", "H.", "k=\"v\""));
+    char *text = render();
+    assert_null(strstr(text, "t10_a_seconds"));
+    assert_int_equal(count_lines(text, "# TYPE t10_total counter"), 1);
+    free(text);
+}
+
+static void histogram_null_is_ignored(void **state) {
+    (void)state;
+    histogram_observe(NULL, 1);
+    histogram_observe_n(NULL, 1, 5);
+    assert_int_equal(histogram_count(NULL), 0);
+}
+
+static void latency_bounds_are_ascending_1ms_to_60s(void **state) {
+    (void)state;
+    assert_true(METRICS_LATENCY_BOUNDS_N >= 2);
+    assert_true(METRICS_LATENCY_BOUNDS[0] == 0.001);
+    assert_true(METRICS_LATENCY_BOUNDS[METRICS_LATENCY_BOUNDS_N - 1] == 60);
+    for (size_t i = 1; i < METRICS_LATENCY_BOUNDS_N; i++)
+        assert_true(METRICS_LATENCY_BOUNDS[i - 1] < METRICS_LATENCY_BOUNDS[i]);
+    struct histogram *h = metrics_histogram("t11_seconds", "T11.", NULL, METRICS_LATENCY_BOUNDS,
+                                            METRICS_LATENCY_BOUNDS_N);
+    histogram_observe(h, 0.0025);
+    char *text = render();
+    assert_int_equal(count_lines(text, "t11_seconds_bucket{le=\"0.001\"} 0"), 1);
+    assert_int_equal(count_lines(text, "t11_seconds_bucket{le=\"0.0025\"} 1"), 1);
+    assert_int_equal(count_lines(text, "t11_seconds_bucket{le=\"60\"} 1"), 1);
+    assert_int_equal(count_lines(text, "t11_seconds_sum 0.0025"), 1);
+    free(text);
+}
+
+static void *observer(void *arg) {
+    for (int i = 0; i < N_ADDS; i++)
+        histogram_observe(arg, (i % 2) ? 0.5 : 0.001);
+    return NULL;
+}
+
+static void concurrent_observations_are_not_lost(void **state) {
+    (void)state;
+    struct histogram *h = metrics_histogram("t12_seconds", "T12.", NULL, t7_bounds, 4);
+    pthread_t th[N_THREADS];
+    for (int i = 0; i < N_THREADS; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, observer, h), 0);
+    for (int i = 0; i < N_THREADS; i++)
+        pthread_join(th[i], NULL);
+    assert_int_equal(histogram_count(h), N_THREADS * N_ADDS);
+    char line[128];
+    snprintf(line, sizeof(line), "t12_seconds_bucket{le=\"0.005\"} %d", N_THREADS * N_ADDS / 2);
+    char *text = render();
+    assert_int_equal(count_lines(text, line), 1);
+    /* N_THREADS * N_ADDS/2 * (0.5 + 0.001) seconds, exactly */
+    assert_int_equal(count_lines(text, "t12_seconds_sum 100200"), 1);
+    free(text);
+}
+
+static void hidden_series_is_left_out_until_set(void **state) {
+    (void)state;
+    struct metric *g = metrics_register(METRIC_GAUGE, "t13_lag", "Lag.", "partition=\"0\"");
+    metric_set(g, 5);
+    metric_hide(g);
+    metric_hide(NULL);
+    char *hidden = render();
+    assert_int_equal(count_lines(hidden, "# TYPE t13_lag gauge"), 1);
+    assert_null(strstr(hidden, "t13_lag{"));
+    metric_set(g, 0);
+    char *shown = render();
+    assert_int_equal(count_lines(shown, "t13_lag{partition=\"0\"} 0"), 1);
+    free(hidden);
+    free(shown);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(register_returns_zeroed_metrics),
@@ -191,6 +358,14 @@ int main(void) {
         cmocka_unit_test(concurrent_adds_are_not_lost),
         cmocka_unit_test(render_groups_interleaved_families),
         cmocka_unit_test(render_reflects_current_values),
+        cmocka_unit_test(histogram_renders_cumulative_buckets_sum_and_count),
+        cmocka_unit_test(histogram_without_labels_and_grouped_series),
+        cmocka_unit_test(histogram_same_name_and_labels_is_same),
+        cmocka_unit_test(histogram_rejects_bad_bounds_and_type_clash),
+        cmocka_unit_test(histogram_null_is_ignored),
+        cmocka_unit_test(latency_bounds_are_ascending_1ms_to_60s),
+        cmocka_unit_test(concurrent_observations_are_not_lost),
+        cmocka_unit_test(hidden_series_is_left_out_until_set),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
