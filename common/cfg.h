@@ -15,13 +15,29 @@ struct cfg *cfg_parse(const char *text, char *errstr, size_t sz);
 void cfg_free(struct cfg *c); /* NULL-safe */
 
 /** Applies overrides from envp (NULL-terminated "NAME=value" strings):
- * KAFKA_BOOTSTRAP_SERVERS and KAFKA_<PROPERTY> (underscores become dots,
- * lower-cased) into [kafka]; HTTP_PORT into [http] port; LOG_LEVEL into [log] level;
- * PROCESSING_GUARANTEE into [pipeline] processing.guarantee.
- * @returns 0, or -1 on allocation failure. */
-int cfg_apply_env(struct cfg *c, char *const *envp);
+ * - KAFKA_BOOTSTRAP_SERVERS and KAFKA_<PROPERTY> (lower-cased, underscores
+ *   become dots): replaces the property in each of [kafka], [kafka.producer]
+ *   and [kafka.consumer] that sets it (so the environment always wins), else
+ *   adds it to [kafka];
+ * - HTTP_PORT into [http] port; LOG_LEVEL into [log] level;
+ *   PROCESSING_GUARANTEE into [pipeline] processing.guarantee;
+ * - PIZZA_<SECTION>_<KEY> into [section] key: section is the lower-cased text up
+ *   to the first underscore after PIZZA_, key the lower-cased rest
+ *   (PIZZA_ORDERS_MAX_COUNT -> [orders] max_count; keys match with '.' and '_'
+ *   alike, so PIZZA_PIPELINE_PROCESSING_GUARANTEE sets processing.guarantee).
+ *   Any section may be set (a service reads only the ones it knows) except
+ *   kafka*, which is KAFKA_'s. A name with no key part (PIZZA_ROOT) is not a
+ *   setting and is ignored. The named variables above win over PIZZA_ ones.
+ * Other variables are ignored.
+ * @returns 0, or -1 with errstr naming the variable (never its value) for a
+ * malformed or refused PIZZA_ name, a name too long, or allocation failure. */
+int cfg_apply_env(struct cfg *c, char *const *envp, char *errstr, size_t sz);
 
-/** Sets or replaces section.key. @returns 0, or -1 on allocation failure. */
+/* Keys (not sections) compare with '.' and '_' as one character everywhere:
+ * cfg_get(c, "pipeline", "processing.guarantee") finds processing_guarantee. */
+
+/** Sets or replaces section.key (a replaced key keeps its first spelling).
+ * @returns 0, or -1 on allocation failure. */
 int cfg_set(struct cfg *c, const char *section, const char *key, const char *value);
 /** @returns the value, or NULL when absent. Owned by c. */
 const char *cfg_get(const struct cfg *c, const char *section, const char *key);
@@ -36,7 +52,11 @@ int cfg_get_long(const struct cfg *c, const char *section, const char *key, long
 int cfg_each(const struct cfg *c, const char *section,
              int (*fn)(const char *key, const char *value, void *arg), void *arg);
 
-/** @returns 1 when key names a secret (passwords, keys, tokens): never log its value. */
+/** @returns 1 when key names a secret, so its value is never logged: a word
+ * (split at '.', '_', '-'; any case) password, passwd, passphrase, secret(s),
+ * credential(s) anywhere; key, apikey or token as the last word; key.pem; and
+ * sasl.oauthbearer.config. Paths and URLs to such things (ssl.key.location,
+ * sasl.oauthbearer.token.endpoint.url) and sasl.username are not secrets. */
 int cfg_is_secret(const char *key);
 
 #endif

@@ -73,8 +73,12 @@ static void service_usage(FILE *to, const char *name, const char *default_config
             "usage: %s [-c FILE] [-h]\n"
             "  -c FILE  configuration (default %s)\n"
             "  -h       this help\n"
-            "environment: KAFKA_BOOTSTRAP_SERVERS, KAFKA_<PROPERTY> (dots as underscores),\n"
-            "             HTTP_PORT, LOG_LEVEL, PROCESSING_GUARANTEE override the file\n",
+            "environment (overrides the file):\n"
+            "  KAFKA_BOOTSTRAP_SERVERS, KAFKA_<PROPERTY>: [kafka], dots as underscores\n"
+            "    (KAFKA_SASL_PASSWORD is sasl.password)\n"
+            "  HTTP_PORT, LOG_LEVEL, PROCESSING_GUARANTEE\n"
+            "  PIZZA_<SECTION>_<KEY>: [section] key, '_' matching '.' (not [kafka*])\n"
+            "    (PIZZA_ORDERS_MAX_COUNT is [orders] max_count)\n",
             name, default_config);
 }
 

@@ -31,6 +31,23 @@ static struct cfg *parse_ok(const char *text) {
     return c;
 }
 
+static void apply_env_ok(struct cfg *c, char **env) {
+    char err[256] = "";
+    if (cfg_apply_env(c, env, err, sizeof(err)) != 0) fail_msg("cfg_apply_env failed: %s", err);
+}
+
+/* Applying env must fail with an error that names want and does not show value. */
+static void apply_env_refused(char *var, const char *want) {
+    struct cfg *c = parse_ok(sample);
+    char *env[] = {var, NULL};
+    char err[256] = "";
+    assert_int_equal(cfg_apply_env(c, env, err, sizeof(err)), -1);
+    if (!strstr(err, want)) fail_msg("\"%s\": error \"%s\" lacks \"%s\"", var, err, want);
+    const char *value = strchr(var, '=') + 1;
+    if (*value && strstr(err, value)) fail_msg("\"%s\": error \"%s\" shows the value", var, err);
+    cfg_free(c);
+}
+
 static void parse_reads_sections_and_keys(void **state) {
     (void)state;
     struct cfg *c = parse_ok(sample);
@@ -194,13 +211,15 @@ static void env_maps_known_variables(void **state) {
                    "KAFKA_SECURITY_PROTOCOL=SASL_SSL",
                    "HTTP_PORT=6001",
                    "LOG_LEVEL=debug",
+                   "PROCESSING_GUARANTEE=at_least_once",
                    NULL};
-    assert_int_equal(cfg_apply_env(c, env), 0);
+    apply_env_ok(c, env);
     assert_string_equal(cfg_get(c, "kafka", "bootstrap.servers"), "env-broker:9093");
     assert_string_equal(cfg_get(c, "kafka", "sasl.password"), "hunter2");
     assert_string_equal(cfg_get(c, "kafka", "security.protocol"), "SASL_SSL");
     assert_string_equal(cfg_get(c, "http", "port"), "6001");
     assert_string_equal(cfg_get(c, "log", "level"), "debug");
+    assert_string_equal(cfg_get(c, "pipeline", "processing.guarantee"), "at_least_once");
     cfg_free(c);
 }
 
@@ -218,7 +237,7 @@ static void env_ignores_unrelated_variables(void **state) {
                    "kafka_acks=lower",
                    "HTTP=3",
                    NULL};
-    assert_int_equal(cfg_apply_env(c, env), 0);
+    apply_env_ok(c, env);
     const char *sections[] = {"kafka", "http", "log", ""};
     for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
         int n = 0;
@@ -230,7 +249,7 @@ static void env_ignores_unrelated_variables(void **state) {
 
     /* NULL envp is no environment */
     c = parse_ok("");
-    assert_int_equal(cfg_apply_env(c, NULL), 0);
+    apply_env_ok(c, NULL);
     cfg_free(c);
 }
 
@@ -238,7 +257,7 @@ static void env_wins_over_file(void **state) {
     (void)state;
     struct cfg *c = parse_ok(sample);
     char *env[] = {"KAFKA_BOOTSTRAP_SERVERS=override:1", "HTTP_PORT=7000", NULL};
-    assert_int_equal(cfg_apply_env(c, env), 0);
+    apply_env_ok(c, env);
     assert_string_equal(cfg_get(c, "kafka", "bootstrap.servers"), "override:1");
     assert_string_equal(cfg_get(c, "http", "port"), "7000");
     assert_string_equal(cfg_get(c, "kafka", "acks"), "all"); /* untouched */
@@ -251,13 +270,162 @@ static void env_wins_over_file(void **state) {
 
 static void secrets_are_recognised(void **state) {
     (void)state;
-    assert_int_equal(cfg_is_secret("sasl.password"), 1);
-    assert_int_equal(cfg_is_secret("ssl.key.password"), 1);
-    assert_int_equal(cfg_is_secret("sasl.oauthbearer.client.secret"), 1);
-    assert_int_equal(cfg_is_secret("bootstrap.servers"), 0);
-    assert_int_equal(cfg_is_secret("security.protocol"), 0);
-    assert_int_equal(cfg_is_secret("sasl.username"), 0);
-    assert_int_equal(cfg_is_secret("acks"), 0);
+    static const char *const secret[] = {"sasl.password",
+                                         "ssl.key.password",
+                                         "ssl.keystore.password",
+                                         "sasl.oauthbearer.client.secret",
+                                         "sasl.oauthbearer.config",
+                                         "ssl.key.pem",
+                                         "ssl_key",
+                                         "api.key",
+                                         "api_secret",
+                                         "access_token",
+                                         "token",
+                                         "SASL.PASSWORD",
+                                         "db-passwd",
+                                         "client.credentials",
+                                         "ssl.key.passphrase",
+                                         "apikey"};
+    /* paths, URLs, ids and public material are worth seeing in a debug log */
+    static const char *const harmless[] = {"bootstrap.servers",
+                                           "security.protocol",
+                                           "sasl.username",
+                                           "sasl.mechanisms",
+                                           "acks",
+                                           "ssl.key.location",
+                                           "ssl.keystore.location",
+                                           "ssl.certificate.pem",
+                                           "ssl.ca.pem",
+                                           "ssl.ca.location",
+                                           "sasl.kerberos.keytab",
+                                           "sasl.oauthbearer.token.endpoint.url",
+                                           "sasl.oauthbearer.client.id",
+                                           "key.serializer",
+                                           "max_key_bytes",
+                                           "monkey",
+                                           "keyring",
+                                           "tokens.per.second",
+                                           "transactional.id",
+                                           "changelog_topic",
+                                           "",
+                                           "."};
+    for (size_t i = 0; i < sizeof(secret) / sizeof(secret[0]); i++)
+        if (cfg_is_secret(secret[i]) != 1) fail_msg("\"%s\" is a secret", secret[i]);
+    for (size_t i = 0; i < sizeof(harmless) / sizeof(harmless[0]); i++)
+        if (cfg_is_secret(harmless[i]) != 0) fail_msg("\"%s\" is not a secret", harmless[i]);
+}
+
+static void keys_match_with_dots_and_underscores(void **state) {
+    (void)state;
+    struct cfg *c = parse_ok("[pipeline]\nprocessing.guarantee = exactly_once\n"
+                             "[orders]\nmax_count = 100\n");
+    assert_string_equal(cfg_get(c, "pipeline", "processing_guarantee"), "exactly_once");
+    assert_string_equal(cfg_get(c, "orders", "max.count"), "100");
+    /* replaced in place: still one key, spelled as the file spelled it */
+    assert_int_equal(cfg_set(c, "pipeline", "processing_guarantee", "at_least_once"), 0);
+    struct seen s = {.n = 0};
+    assert_int_equal(cfg_each(c, "pipeline", collect, &s), 0);
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.keys[0], "processing.guarantee");
+    assert_string_equal(s.values[0], "at_least_once");
+    /* only those two characters; sections stay exact */
+    assert_null(cfg_get(c, "orders", "max-count"));
+    assert_null(cfg_get(c, "orders", "maxcount"));
+    assert_null(cfg_get(c, "orders", "max_count_"));
+    assert_null(cfg_get(c, "Orders", "max_count"));
+    cfg_free(c);
+}
+
+static void env_pizza_names_set_any_section(void **state) {
+    (void)state;
+    struct cfg *c = parse_ok(sample);
+    char *env[] = {"PIZZA_ORDERS_MAX_COUNT=50",
+                   "PIZZA_STAGE_MAX_BATCH_MS=20",
+                   "PIZZA_PIPELINE_PROCESSING_GUARANTEE=at_least_once",
+                   "PIZZA_HTTP_MAX_BODY_BYTES=8192",
+                   "PIZZA_NEWSECTION_SOME_KEY=",
+                   "PIZZA_ROOT=/src", /* no key part: not a setting */
+                   "PIZZA_BIN=/src/build/bin",
+                   "PIZZA_=x",
+                   NULL};
+    apply_env_ok(c, env);
+    assert_string_equal(cfg_get(c, "orders", "max_count"), "50");
+    assert_string_equal(cfg_get(c, "stage", "max_batch_ms"), "20");
+    assert_string_equal(cfg_get(c, "pipeline", "processing.guarantee"), "at_least_once");
+    assert_string_equal(cfg_get(c, "http", "max_body_bytes"), "8192");
+    assert_string_equal(cfg_get(c, "http", "port"), "5000"); /* untouched */
+    assert_string_equal(cfg_get(c, "newsection", "some_key"), "");
+    assert_null(cfg_get(c, "root", ""));
+    int n = 0;
+    cfg_each(c, "orders", count_keys, &n);
+    assert_int_equal(n, 3); /* max_count replaced, not added */
+    cfg_free(c);
+}
+
+static void env_pizza_names_lose_to_named_ones(void **state) {
+    (void)state;
+    /* whichever comes first in the environment */
+    char *env1[] = {"HTTP_PORT=6001", "PIZZA_HTTP_PORT=6002", "LOG_LEVEL=warn",
+                    "PIZZA_LOG_LEVEL=debug", NULL};
+    char *env2[] = {"PIZZA_HTTP_PORT=6002", "HTTP_PORT=6001", "PIZZA_LOG_LEVEL=debug",
+                    "LOG_LEVEL=warn", NULL};
+    char **envs[] = {env1, env2};
+    for (int i = 0; i < 2; i++) {
+        struct cfg *c = parse_ok(sample);
+        apply_env_ok(c, envs[i]);
+        assert_string_equal(cfg_get(c, "http", "port"), "6001");
+        assert_string_equal(cfg_get(c, "log", "level"), "warn");
+        cfg_free(c);
+    }
+}
+
+static void env_pizza_refuses_kafka_and_malformed_names(void **state) {
+    (void)state;
+    apply_env_refused("PIZZA_KAFKA_SASL_PASSWORD=hunter2", "KAFKA_<PROPERTY>");
+    apply_env_refused("PIZZA_KAFKA_ACKS=1", "PIZZA_KAFKA_ACKS");
+    apply_env_refused("PIZZA_KAFKACONSUMER_SESSION_TIMEOUT_MS=1", "KAFKA_<PROPERTY>");
+    apply_env_refused("PIZZA__MAX_COUNT=1", "PIZZA_<SECTION>_<KEY>");
+    apply_env_refused("PIZZA_ORDERS_=1", "PIZZA_<SECTION>_<KEY>");
+
+    char long_name[400];
+    memset(long_name, 'A', sizeof(long_name));
+    memcpy(long_name, "PIZZA_ORDERS_", 13);
+    strcpy(long_name + sizeof(long_name) - 7, "=12345");
+    apply_env_refused(long_name, "too long");
+    memcpy(long_name, "KAFKA_", 6);
+    apply_env_refused(long_name, "too long");
+
+    /* a refused variable leaves [kafka] as it was */
+    struct cfg *c = parse_ok(sample);
+    char *env[] = {"PIZZA_KAFKA_ACKS=0", NULL};
+    char err[256];
+    assert_int_equal(cfg_apply_env(c, env, err, sizeof(err)), -1);
+    assert_string_equal(cfg_get(c, "kafka", "acks"), "all");
+    cfg_free(c);
+}
+
+static void env_kafka_wins_over_role_sections(void **state) {
+    (void)state;
+    struct cfg *c = parse_ok("[kafka]\nacks = all\nlinger.ms = 1\n"
+                             "[kafka.consumer]\nsession.timeout.ms = 6000\n"
+                             "[kafka.producer]\ntransactional.id = from-file\nlinger.ms = 5\n");
+    char *env[] = {"KAFKA_SESSION_TIMEOUT_MS=45000", "KAFKA_TRANSACTIONAL_ID=pizza-2",
+                   "KAFKA_LINGER_MS=20", "KAFKA_CLIENT_ID=x", NULL};
+    apply_env_ok(c, env);
+    /* replaced where the file set it, and only there */
+    assert_string_equal(cfg_get(c, "kafka.consumer", "session.timeout.ms"), "45000");
+    assert_null(cfg_get(c, "kafka", "session.timeout.ms"));
+    assert_null(cfg_get(c, "kafka.producer", "session.timeout.ms"));
+    assert_string_equal(cfg_get(c, "kafka.producer", "transactional.id"), "pizza-2");
+    assert_null(cfg_get(c, "kafka", "transactional.id"));
+    assert_string_equal(cfg_get(c, "kafka", "linger.ms"), "20");
+    assert_string_equal(cfg_get(c, "kafka.producer", "linger.ms"), "20");
+    assert_null(cfg_get(c, "kafka.consumer", "linger.ms"));
+    /* set nowhere: into [kafka] */
+    assert_string_equal(cfg_get(c, "kafka", "client.id"), "x");
+    assert_null(cfg_get(c, "kafka.consumer", "client.id"));
+    assert_null(cfg_get(c, "kafka.producer", "client.id"));
+    cfg_free(c);
 }
 
 static void load_missing_file_names_the_path(void **state) {
@@ -304,6 +472,25 @@ static void load_syntax_error_names_path_and_line(void **state) {
     assert_non_null(strstr(err, "line 4"));
 }
 
+static void load_refuses_bad_environment(void **state) {
+    (void)state;
+    char *path = write_temp(sample);
+    char err[512] = "";
+    assert_int_equal(setenv("PIZZA_KAFKA_ACKS", "0", 1), 0);
+    struct cfg *c = cfg_load(path, err, sizeof(err));
+    unsetenv("PIZZA_KAFKA_ACKS");
+    assert_null(c);
+    assert_non_null(strstr(err, "PIZZA_KAFKA_ACKS"));
+
+    assert_int_equal(setenv("PIZZA_ORDERS_MAX_COUNT", "7", 1), 0);
+    c = cfg_load(path, err, sizeof(err));
+    unsetenv("PIZZA_ORDERS_MAX_COUNT");
+    unlink(path);
+    if (!c) fail_msg("cfg_load failed: %s", err);
+    assert_string_equal(cfg_get(c, "orders", "max_count"), "7");
+    cfg_free(c);
+}
+
 static void free_accepts_null(void **state) {
     (void)state;
     cfg_free(NULL);
@@ -322,10 +509,16 @@ int main(void) {
         cmocka_unit_test(env_maps_known_variables),
         cmocka_unit_test(env_ignores_unrelated_variables),
         cmocka_unit_test(env_wins_over_file),
+        cmocka_unit_test(env_pizza_names_set_any_section),
+        cmocka_unit_test(env_pizza_names_lose_to_named_ones),
+        cmocka_unit_test(env_pizza_refuses_kafka_and_malformed_names),
+        cmocka_unit_test(env_kafka_wins_over_role_sections),
+        cmocka_unit_test(keys_match_with_dots_and_underscores),
         cmocka_unit_test(secrets_are_recognised),
         cmocka_unit_test(load_missing_file_names_the_path),
         cmocka_unit_test(load_reads_file_then_environment),
         cmocka_unit_test(load_syntax_error_names_path_and_line),
+        cmocka_unit_test(load_refuses_bad_environment),
         cmocka_unit_test(free_accepts_null),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
