@@ -2,6 +2,7 @@
 
 #include "kafka.h"
 #include "log.h"
+#include "metrics.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -9,17 +10,102 @@
 #include <string.h>
 #include <sys/types.h>
 
+/* Runs of consumed events with one Kafka timestamp (bursts share a
+ * millisecond): observed at commit as one histogram update per run. */
+struct consumer_run {
+    struct histogram *h;
+    int64_t ts_ms;
+    uint64_t n;
+};
+/* Beyond this, a batch's latest run absorbs the rest: bounded memory. */
+#define CONSUMER_MAX_RUNS 65536
+
 struct consumer {
     rd_kafka_t *rk;
     rd_kafka_queue_t *queue; /* the consumer queue, for batch reads */
     struct consumer_hooks hooks;
     atomic_int assigned;
+    struct metric *assigned_gauge;
+    const rd_kafka_topic_t *last_rkt; /* whose latency histogram is last_h */
+    struct histogram *last_h;
+    struct consumer_run *runs; /* events handed out since the last commit */
+    size_t n_runs, runs_cap;
 };
+
+#define CONSUMER_LATENCY_NAME "pizza_event_processing_seconds"
+#define CONSUMER_LATENCY_HELP                                                                      \
+    "Seconds from an input record's Kafka timestamp to the commit of the batch that handled it"
+
+static struct histogram *consumer_latency(const char *topic) {
+    char labels[300];
+    snprintf(labels, sizeof(labels), "topic=\"%s\"", topic);
+    return metrics_histogram(CONSUMER_LATENCY_NAME, CONSUMER_LATENCY_HELP, labels,
+                             METRICS_LATENCY_BOUNDS, METRICS_LATENCY_BOUNDS_N);
+}
+
+/* The registry lock is taken only when the topic changes from the last event's. */
+static struct histogram *consumer_latency_of(struct consumer *c, const rd_kafka_topic_t *rkt) {
+    if (rkt != c->last_rkt) {
+        c->last_h = rkt ? consumer_latency(rd_kafka_topic_name(rkt)) : NULL;
+        c->last_rkt = rkt;
+    }
+    return c->last_h;
+}
+
+static int consumer_runs_grow(struct consumer *c) {
+    size_t cap = c->runs_cap ? c->runs_cap * 2 : 64;
+    if (cap > CONSUMER_MAX_RUNS) return -1;
+    struct consumer_run *runs = realloc(c->runs, cap * sizeof(*runs));
+    if (!runs) return -1;
+    c->runs = runs;
+    c->runs_cap = cap;
+    return 0;
+}
+
+/* Keeps m's timestamp until its batch commits; out of room, the run before
+ * takes it (a slightly wrong latency beats none). */
+static void consumer_note_time(struct consumer *c, const rd_kafka_message_t *m) {
+    rd_kafka_timestamp_type_t type;
+    int64_t ts = rd_kafka_message_timestamp(m, &type);
+    struct histogram *h = consumer_latency_of(c, m->rkt);
+    struct consumer_run *last = c->n_runs ? &c->runs[c->n_runs - 1] : NULL;
+    if (ts < 0 || !h) return;
+    if (last && last->h == h && last->ts_ms == ts) {
+        last->n++;
+    } else if (c->n_runs < c->runs_cap || consumer_runs_grow(c) == 0) {
+        c->runs[c->n_runs++] = (struct consumer_run){h, ts, 1};
+    } else if (last) {
+        last->n++;
+    }
+}
+
+void consumer_batch_committed(struct consumer *c) {
+    long long now = kafka_wall_ms();
+    for (size_t i = 0; i < c->n_runs; i++)
+        histogram_observe_n(c->runs[i].h, (double)(now - c->runs[i].ts_ms) / 1000.0, c->runs[i].n);
+    c->n_runs = 0;
+}
+
+void consumer_batch_forget(struct consumer *c) {
+    c->n_runs = 0;
+}
+
+void consumer_note_committed(struct consumer *c, const rd_kafka_topic_partition_list_t *offsets) {
+    rd_kafka_topic_partition_list_t *copy = rd_kafka_topic_partition_list_copy(offsets);
+    /* auto commit is off: a stored offset is never committed by librdkafka,
+     * only reported (stored_offset), which kafka.c reads for the lag */
+    rd_kafka_resp_err_t err =
+        copy ? rd_kafka_offsets_store(c->rk, copy) : RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (err && err != RD_KAFKA_RESP_ERR__STATE && err != RD_KAFKA_RESP_ERR__INVALID_ARG)
+        log_debug("storing committed offsets for the lag: %s", rd_kafka_err2str(err));
+    if (copy) rd_kafka_topic_partition_list_destroy(copy);
+}
 
 static void consumer_count(struct consumer *c) {
     rd_kafka_topic_partition_list_t *now = NULL;
     if (rd_kafka_assignment(c->rk, &now) == RD_KAFKA_RESP_ERR_NO_ERROR) {
         atomic_store(&c->assigned, now->cnt);
+        metric_set(c->assigned_gauge, now->cnt);
         rd_kafka_topic_partition_list_destroy(now);
     }
 }
@@ -55,6 +141,7 @@ static void consumer_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     int lost = rd_kafka_assignment_lost(rk);
     log_int(LOG_INFO, "partitions", parts->cnt, "partitions %s", lost ? "lost" : "revoked");
     if (c->hooks.on_revoke) c->hooks.on_revoke(parts, lost, c->hooks.arg);
+    consumer_batch_forget(c); /* committed by the hook, or someone else's to redo */
     consumer_assign(c, parts, cooperative, 0);
 }
 
@@ -72,6 +159,19 @@ static int consumer_subscribe(struct consumer *c, const char *const *topics, cha
     return err ? -1 : 0;
 }
 
+/* Registered up front, so the families show before the first event. */
+static void consumer_register_metrics(struct consumer *c, const char *group_id,
+                                      const char *const *topics) {
+    char labels[300];
+    snprintf(labels, sizeof(labels), "group=\"%s\"", group_id);
+    c->assigned_gauge = metrics_register(METRIC_GAUGE, "pizza_consumer_partitions_assigned",
+                                         "Partitions assigned to this group member", labels);
+    for (size_t i = 0; topics[i]; i++) {
+        consumer_latency(topics[i]);
+        kafka_consumed_counter(topics[i]);
+    }
+}
+
 struct consumer *consumer_new(const struct cfg *cf, const char *client_id, const char *group_id,
                               const char *const *topics, const struct consumer_hooks *hooks,
                               char *errstr, size_t sz) {
@@ -84,6 +184,8 @@ struct consumer *consumer_new(const struct cfg *cf, const char *client_id, const
         return NULL;
     }
     if (hooks) c->hooks = *hooks;
+    consumer_register_metrics(c, group_id, topics);
+    kafka_conf_track_lag(conf);
     if (rd_kafka_conf_set(conf, "group.id", group_id, why, sizeof(why)) != RD_KAFKA_CONF_OK) {
         snprintf(errstr, sz, "group.id: %s", why);
         rd_kafka_conf_destroy(conf);
@@ -112,7 +214,10 @@ void consumer_free(struct consumer *c) {
     if (c->queue) rd_kafka_queue_destroy(c->queue);
     rd_kafka_resp_err_t err = rd_kafka_consumer_close(c->rk);
     if (err) log_warn("leaving the group: %s", rd_kafka_err2str(err));
+    kafka_lag_forget(c->rk);
+    metric_set(c->assigned_gauge, 0);
     rd_kafka_destroy(c->rk);
+    free(c->runs);
     free(c);
 }
 
@@ -128,7 +233,9 @@ static rd_kafka_message_t *consumer_check(rd_kafka_message_t *m) {
 }
 
 rd_kafka_message_t *consumer_poll(struct consumer *c, int timeout_ms) {
-    return consumer_check(rd_kafka_consumer_poll(c->rk, timeout_ms));
+    rd_kafka_message_t *m = consumer_check(rd_kafka_consumer_poll(c->rk, timeout_ms));
+    if (m) consumer_note_time(c, m);
+    return m;
 }
 
 size_t consumer_poll_batch(struct consumer *c, int timeout_ms, rd_kafka_message_t **msgs,
@@ -138,7 +245,7 @@ size_t consumer_poll_batch(struct consumer *c, int timeout_ms, rd_kafka_message_
     ssize_t got = max > 1 ? rd_kafka_consume_batch_queue(c->queue, 0, msgs + 1, max - 1) : 0;
     size_t n = 1;
     for (ssize_t i = 1; i <= got; i++)
-        if ((msgs[n] = consumer_check(msgs[i]))) n++;
+        if ((msgs[n] = consumer_check(msgs[i]))) consumer_note_time(c, msgs[n++]);
     return n;
 }
 
@@ -152,6 +259,7 @@ int consumer_commit(struct consumer *c, const rd_kafka_topic_partition_list_t *o
 }
 
 int consumer_seek(struct consumer *c, const rd_kafka_topic_partition_list_t *offsets) {
+    consumer_batch_forget(c); /* what is read again is timed again */
     rd_kafka_topic_partition_list_t *copy = rd_kafka_topic_partition_list_copy(offsets);
     rd_kafka_error_t *error = rd_kafka_seek_partitions(c->rk, copy, 5000);
     int rc = 0;

@@ -47,6 +47,16 @@ rd_kafka_consumer_group_metadata_t *consumer_group_metadata(struct consumer *c);
 /** Fills parts' offsets with the group's committed offsets (RD_KAFKA_OFFSET_INVALID
  * where none). @returns 0, or -1 (logged). */
 int consumer_committed(struct consumer *c, rd_kafka_topic_partition_list_t *parts, int timeout_ms);
+/** The events handed out since the last call are committed: observes their
+ * latency (pizza_event_processing_seconds{topic}). producer_commit() calls it. */
+void consumer_batch_committed(struct consumer *c);
+/** The events handed out since the last commit will not be committed by this
+ * batch (aborted, rewound or revoked): forgets their timestamps. */
+void consumer_batch_forget(struct consumer *c);
+/** Offsets committed outside this consumer (in a producer transaction):
+ * stored locally, so the lag librdkafka reports follows them. Auto commit is
+ * off, so nothing is committed by this. */
+void consumer_note_committed(struct consumer *c, const rd_kafka_topic_partition_list_t *offsets);
 /** Makes a consumer_poll() waiting in another thread return now. Thread-safe. */
 void consumer_wake(struct consumer *c);
 /** Number of partitions currently assigned; safe from any thread. */

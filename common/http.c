@@ -1,10 +1,12 @@
 #include "http.h"
 
 #include "log.h"
+#include "metrics.h"
 
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,16 +14,32 @@
 
 #define HTTP_MAX_HEADERS 4
 
+/* Label values of pizza_http_requests_total: a fixed set, so a client cannot
+ * grow /metrics by inventing paths or methods. */
+static const char *const http_methods[] = {"GET",    "HEAD",    "POST",  "PUT",
+                                           "DELETE", "OPTIONS", "PATCH", "other"};
+#define HTTP_N_METHODS (sizeof(http_methods) / sizeof(http_methods[0]))
+static const int http_codes[] = {200, 201, 202, 204, 400, 404, 405, 408,
+                                 413, 414, 429, 431, 500, 503, 504};
+#define HTTP_N_CODES (sizeof(http_codes) / sizeof(http_codes[0]))
+#define HTTP_ROUTE_UNSET (-3) /* not routed yet: counted as unmatched */
+
 struct http_server {
     struct MHD_Daemon *mhd;
     struct http_route *routes;
     size_t n_routes;
     size_t body_limit;
     int port;
+    /* [route (n_routes = unmatched)][method][code]: filled on first use, then
+     * counting is one atomic load and one atomic add */
+    _Atomic(struct metric *) *requests;
 };
 
 struct http_req {
+    struct http_server *server;
     struct MHD_Connection *conn;
+    int route;            /* index in server->routes, or HTTP_NO_ROUTE / HTTP_ROUTE_UNSET */
+    int method;           /* index in http_methods */
     pthread_mutex_t lock; /* orders a late http_reply() against the suspend */
     int handled;          /* the handler has run */
     int suspended;
@@ -98,9 +116,46 @@ void http_reply_error(struct http_req *r, int status, const char *fmt, ...) {
     http_reply_json(r, status, json_pack("{s:s}", "error", msg));
 }
 
+static size_t http_method_slot(const char *method) {
+    for (size_t i = 0; i + 1 < HTTP_N_METHODS; i++)
+        if (strcmp(http_methods[i], method) == 0) return i;
+    return HTTP_N_METHODS - 1;
+}
+
+static struct metric *http_counter(const struct http_server *s, int route, size_t method,
+                                   int code) {
+    char labels[256];
+    const char *pattern = route >= 0 ? s->routes[route].pattern : "unmatched";
+    snprintf(labels, sizeof(labels), "route=\"%s\",method=\"%s\",code=\"%d\"", pattern,
+             http_methods[method], code);
+    return metrics_register(METRIC_COUNTER, "pizza_http_requests_total",
+                            "HTTP answers, by route pattern, method and status code", labels);
+}
+
+/* Counts the answer to r. The first answer of a kind registers its series
+ * (under the registry lock); later ones only add. */
+static void http_count(struct http_req *r) {
+    const struct http_server *s = r->server;
+    int route = r->route >= 0 ? r->route : (int)s->n_routes;
+    size_t code = 0;
+    while (code < HTTP_N_CODES && http_codes[code] != r->status)
+        code++;
+    if (code == HTTP_N_CODES) { /* rare: looked up by name every time */
+        metric_add(http_counter(s, r->route, (size_t)r->method, r->status), 1);
+        return;
+    }
+    _Atomic(struct metric *) *slot =
+        &s->requests[((size_t)route * HTTP_N_METHODS + (size_t)r->method) * HTTP_N_CODES + code];
+    struct metric *m = atomic_load_explicit(slot, memory_order_acquire);
+    if (!m && (m = http_counter(s, r->route, (size_t)r->method, r->status)))
+        atomic_store_explicit(slot, m, memory_order_release);
+    metric_add(m, 1);
+}
+
 static enum MHD_Result http_queue(struct http_req *r) {
     if (r->queued) return MHD_YES;
     r->queued = 1;
+    http_count(r);
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(r->body_len, r->body, MHD_RESPMEM_MUST_FREE);
     if (!resp) return MHD_NO;
@@ -113,6 +168,17 @@ static enum MHD_Result http_queue(struct http_req *r) {
     return rc;
 }
 
+/* The route whose pattern takes path with some method, for labelling a 405
+ * or 413. @returns its index, or HTTP_NO_ROUTE. */
+static int http_route_of_path(const struct http_server *s, const char *path) {
+    const char *param;
+    for (size_t i = 0; i < s->n_routes; i++)
+        if (http_route_match(s->routes, s->n_routes, s->routes[i].method, path, &param, NULL, 0) ==
+            (int)i)
+            return (int)i;
+    return HTTP_NO_ROUTE;
+}
+
 /* Routes and runs the handler; ASYNC requests are suspended unless the reply
  * already came in while the handler ran. */
 static enum MHD_Result http_dispatch(struct http_server *s, struct http_req *r, const char *url,
@@ -121,6 +187,7 @@ static enum MHD_Result http_dispatch(struct http_server *s, struct http_req *r, 
     char allow[64];
     int i = http_route_match(s->routes, s->n_routes, method, url, &param, allow, sizeof(allow));
     r->handled = 1;
+    r->route = i >= 0 ? i : http_route_of_path(s, url);
     if (i == HTTP_NO_ROUTE) {
         http_reply_error(r, 404, "no such path: %.100s", url);
     } else if (i == HTTP_BAD_METHOD) {
@@ -145,11 +212,12 @@ static enum MHD_Result http_dispatch(struct http_server *s, struct http_req *r, 
 
 /* Refuses a declared oversize body before reading it, and before MHD answers
  * "Expect: 100-continue", so the client need not send it at all. */
-static int http_declared_too_large(struct http_server *s, struct http_req *r) {
+static int http_declared_too_large(struct http_server *s, struct http_req *r, const char *url) {
     const char *cl =
         MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (!cl || strtoull(cl, NULL, 10) <= s->body_limit) return 0;
     r->handled = 1;
+    r->route = http_route_of_path(s, url);
     http_reply_error(r, 413, "request body over %zu bytes", s->body_limit);
     return 1;
 }
@@ -164,10 +232,13 @@ static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, c
     (void)upload_data;
     if (!r) { /* first call: headers only */
         if (!(r = calloc(1, sizeof(*r)))) return MHD_NO;
+        r->server = s;
         r->conn = conn;
+        r->route = HTTP_ROUTE_UNSET;
+        r->method = (int)http_method_slot(method);
         pthread_mutex_init(&r->lock, NULL);
         *req_cls = r;
-        return http_declared_too_large(s, r) ? http_queue(r) : MHD_YES;
+        return http_declared_too_large(s, r, url) ? http_queue(r) : MHD_YES;
     }
     if (r->handled) { /* resumed, or body still arriving after an early 413 */
         *upload_size = 0;
@@ -178,6 +249,7 @@ static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, c
         *upload_size = 0;
         if (r->body_seen <= s->body_limit) return MHD_YES;
         r->handled = 1;
+        r->route = http_route_of_path(s, url);
         http_reply_error(r, 413, "request body over %zu bytes", s->body_limit);
         return http_queue(r);
     }
@@ -231,8 +303,10 @@ static void http_on_mhd_log(void *cls, const char *fmt, va_list ap) {
 struct http_server *http_start(const struct http_route *routes, size_t n, int port,
                                const struct http_limits *lim, char *errstr, size_t sz) {
     struct http_server *s = calloc(1, sizeof(*s));
-    if (!s || !(s->routes = malloc(n * sizeof(*routes)))) {
+    if (!s || !(s->routes = malloc(n * sizeof(*routes))) ||
+        !(s->requests = calloc((n + 1) * HTTP_N_METHODS * HTTP_N_CODES, sizeof(*s->requests)))) {
         snprintf(errstr, sz, "out of memory");
+        if (s) free(s->routes);
         free(s);
         return NULL;
     }
@@ -271,6 +345,7 @@ void http_quiesce(struct http_server *s) {
 void http_stop(struct http_server *s) {
     if (!s) return;
     if (s->mhd) MHD_stop_daemon(s->mhd);
+    free(s->requests);
     free(s->routes);
     free(s);
 }

@@ -15,8 +15,6 @@ int intake_init(struct intake *in, const char *topic, size_t max_event_bytes,
     in->max_event_bytes = max_event_bytes;
     in->consumer = consumer;
     in->producer = producer;
-    in->consumed = metrics_register(METRIC_COUNTER, "pizza_events_consumed_total",
-                                    "Events read from an input topic", labels);
     in->poison =
         metrics_register(METRIC_COUNTER, "pizza_events_poison_total", "Bad events read", labels);
     in->dead_lettered =
@@ -32,7 +30,6 @@ int intake_init(struct intake *in, const char *topic, size_t max_event_bytes,
 int intake_decode(struct intake *in, const rd_kafka_message_t *m, const struct event **ev) {
     struct event_origin origin = {rd_kafka_topic_name(m->rkt), m->partition, m->offset};
     char why[PIZZA_EVENT_ERR_MAX];
-    metric_add(in->consumed, 1);
     *ev = &in->event;
     if (event_decode(&in->event, m->payload, m->len, in->max_event_bytes, &origin, why,
                      sizeof(why)) == 0)

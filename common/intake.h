@@ -17,9 +17,9 @@ struct intake {
     size_t max_event_bytes;
     const char *consumer; /* service name, for the dlq.consumer header */
     struct producer *producer;
-    rd_kafka_topic_t *dlq; /* owned by producer */
-    struct metric *consumed, *poison, *dead_lettered;
-    struct event event; /* the last one decoded; its memory is reused */
+    rd_kafka_topic_t *dlq;                 /* owned by producer */
+    struct metric *poison, *dead_lettered; /* consumed: counted in kafka.c */
+    struct event event;                    /* the last one decoded; its memory is reused */
 };
 
 /** Registers the topic's counters and opens its dead-letter topic on producer.

@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 #include "cfg.h"
+#include "metrics.h"
 
 /* librdkafka configuration and process-wide client health. */
 enum kafka_role { KAFKA_PRODUCER, KAFKA_CONSUMER };
@@ -15,6 +16,18 @@ enum kafka_role { KAFKA_PRODUCER, KAFKA_CONSUMER };
  * @returns NULL on error (errstr names the property). Caller owns the conf. */
 rd_kafka_conf_t *kafka_conf_new(const struct cfg *c, enum kafka_role role, const char *client_id,
                                 char *errstr, size_t sz);
+
+/** For a group consumer's conf (after kafka_conf_new): its statistics also
+ * publish pizza_consumer_lag{topic,partition} for each assigned partition;
+ * a partition no longer assigned leaves /metrics. */
+void kafka_conf_track_lag(rd_kafka_conf_t *conf);
+/** rk is closing: its partitions' lag leaves /metrics. */
+void kafka_lag_forget(const rd_kafka_t *rk);
+
+/** pizza_events_consumed_total{topic}: every consumer made from
+ * kafka_conf_new() counts the records it hands out; this registers a topic's
+ * series before its first record. @returns NULL when out of memory. */
+struct metric *kafka_consumed_counter(const char *topic);
 
 /** @returns 1 when some client of this process saw a broker up within the
  * last few statistics intervals. */

@@ -15,9 +15,17 @@
 /* After shutdown began, a batch may still take this long to commit. */
 #define PRODUCER_SHUTDOWN_GRACE_MS 5000
 
+/* An output topic and what the open batch sent to it: counted as produced
+ * only once the batch commits (an aborted transaction produced nothing). */
+struct producer_topic_slot {
+    rd_kafka_topic_t *rkt;
+    struct metric *produced;
+    long in_batch;
+};
+
 struct producer {
     rd_kafka_t *rk;
-    rd_kafka_topic_t *topics[PRODUCER_MAX_TOPICS];
+    struct producer_topic_slot topics[PRODUCER_MAX_TOPICS]; /* each is its rkt's opaque */
     int n_topics;
     int transactional, txn_ready, txn_open;
     int must_abort;       /* an abort timed out: finish it before the next transaction */
@@ -26,7 +34,8 @@ struct producer {
     int batch_open;
     long batch_failed;      /* deliveries of the open batch that failed */
     long commit_timeout_ms; /* 0: keep trying while the service runs */
-    struct metric *delivered, *failed, *commits, *aborts;
+    struct metric *delivered, *failed, *commits, *aborts, *unknown;
+    struct metric *txn_commits, *txn_aborts; /* exactly-once only */
 };
 
 static void producer_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
@@ -65,17 +74,25 @@ static int producer_set_identity(struct producer *p, const struct cfg *c, rd_kaf
     return 0;
 }
 
+#define PRODUCER_BATCHES_HELP "Output batches (transactions when exactly-once), by outcome"
+#define PRODUCER_TXN_HELP "Kafka transactions ended, by result (exactly-once only)"
+
 static void producer_register_metrics(struct producer *p) {
     p->delivered = metrics_register(METRIC_COUNTER, "pizza_kafka_messages_delivered_total",
                                     "Messages the brokers acknowledged", NULL);
     p->failed = metrics_register(METRIC_COUNTER, "pizza_kafka_delivery_failures_total",
                                  "Messages whose delivery failed", NULL);
-    p->commits = metrics_register(METRIC_COUNTER, "pizza_batches_total",
-                                  "Output batches (transactions when exactly-once), by outcome",
+    p->commits = metrics_register(METRIC_COUNTER, "pizza_batches_total", PRODUCER_BATCHES_HELP,
                                   "outcome=\"committed\"");
-    p->aborts = metrics_register(METRIC_COUNTER, "pizza_batches_total",
-                                 "Output batches (transactions when exactly-once), by outcome",
+    p->aborts = metrics_register(METRIC_COUNTER, "pizza_batches_total", PRODUCER_BATCHES_HELP,
                                  "outcome=\"aborted\"");
+    p->unknown = metrics_register(METRIC_COUNTER, "pizza_batches_total", PRODUCER_BATCHES_HELP,
+                                  "outcome=\"unknown\"");
+    if (!p->transactional) return;
+    p->txn_commits = metrics_register(METRIC_COUNTER, "pizza_transactions_total", PRODUCER_TXN_HELP,
+                                      "result=\"committed\"");
+    p->txn_aborts = metrics_register(METRIC_COUNTER, "pizza_transactions_total", PRODUCER_TXN_HELP,
+                                     "result=\"aborted\"");
 }
 
 struct producer *producer_new(const struct cfg *c, const char *client_id, int exactly_once,
@@ -105,20 +122,42 @@ struct producer *producer_new(const struct cfg *c, const char *client_id, int ex
     return p;
 }
 
+/* @returns a new topic handle whose opaque is slot, or NULL (errstr set). */
+static rd_kafka_topic_t *producer_topic_new(struct producer *p, const char *name,
+                                            struct producer_topic_slot *slot, char *errstr,
+                                            size_t sz) {
+    rd_kafka_topic_conf_t *tconf = rd_kafka_topic_conf_new();
+    if (!tconf) {
+        snprintf(errstr, sz, "out of memory");
+        return NULL;
+    }
+    rd_kafka_topic_conf_set_opaque(tconf, slot);
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(p->rk, name, tconf);
+    if (!rkt) {
+        rd_kafka_topic_conf_destroy(tconf);
+        snprintf(errstr, sz, "topic %s: %s", name, rd_kafka_err2str(rd_kafka_last_error()));
+        return NULL;
+    }
+    return rkt; /* tconf: rkt owns */
+}
+
 rd_kafka_topic_t *producer_topic(struct producer *p, const char *name, char *errstr, size_t sz) {
     const struct rd_kafka_metadata *md = NULL;
+    char labels[300];
     for (int i = 0; i < p->n_topics; i++)
-        if (strcmp(rd_kafka_topic_name(p->topics[i]), name) == 0) return p->topics[i];
+        if (strcmp(rd_kafka_topic_name(p->topics[i].rkt), name) == 0) return p->topics[i].rkt;
     if (p->n_topics == PRODUCER_MAX_TOPICS) {
         snprintf(errstr, sz, "too many output topics");
         return NULL;
     }
-    rd_kafka_topic_t *rkt = rd_kafka_topic_new(p->rk, name, NULL);
-    if (!rkt) {
-        snprintf(errstr, sz, "topic %s: %s", name, rd_kafka_err2str(rd_kafka_last_error()));
-        return NULL;
-    }
-    p->topics[p->n_topics++] = rkt;
+    struct producer_topic_slot *slot = &p->topics[p->n_topics];
+    rd_kafka_topic_t *rkt = producer_topic_new(p, name, slot, errstr, sz);
+    if (!rkt) return NULL;
+    snprintf(labels, sizeof(labels), "topic=\"%s\"", name);
+    slot->rkt = rkt;
+    slot->produced = metrics_register(METRIC_COUNTER, "pizza_events_produced_total",
+                                      "Records written to a topic in committed batches", labels);
+    p->n_topics++;
     rd_kafka_resp_err_t err = rd_kafka_metadata(p->rk, 0, rkt, &md, 2000);
     if (err) /* not fatal: brokers may come later, and /ready says so meanwhile */
         log_warn("no metadata for topic %s yet: %s", name, rd_kafka_err2str(err));
@@ -251,7 +290,11 @@ int producer_send(struct producer *p, const struct producer_msg *m, int wait_ms,
             RD_KAFKA_V_KEY(m->key, m->key_len), RD_KAFKA_V_VALUE((void *)m->value, m->value_len),
             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), /* caller's buffers are transient */
             RD_KAFKA_V_HEADERS(m->headers), RD_KAFKA_V_END);
-        if (!err) return 0;
+        if (!err) {
+            struct producer_topic_slot *slot = rd_kafka_topic_opaque(m->topic);
+            if (slot) slot->in_batch++;
+            return 0;
+        }
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || kafka_fatal() || kafka_now_ms() >= deadline) {
             snprintf(errstr, sz, "produce to %s: %s", rd_kafka_topic_name(m->topic),
                      rd_kafka_err2str(err));
@@ -315,6 +358,29 @@ static enum producer_outcome producer_commit_flush(struct producer *p,
     return PRODUCER_COMMITTED;
 }
 
+/* The batch is durable: its records count as produced, its input events as
+ * processed, and the consumer learns the committed offsets (for its lag). */
+static void producer_count_committed(struct producer *p,
+                                     const rd_kafka_topic_partition_list_t *offsets,
+                                     struct consumer *c) {
+    metric_add(p->commits, 1);
+    if (p->transactional) metric_add(p->txn_commits, 1);
+    for (int i = 0; i < p->n_topics; i++) {
+        metric_add(p->topics[i].produced, p->topics[i].in_batch);
+        p->topics[i].in_batch = 0;
+    }
+    if (!c) return;
+    consumer_batch_committed(c);
+    if (p->transactional && offsets && offsets->cnt > 0) consumer_note_committed(c, offsets);
+}
+
+/* Nothing of the batch is known to be durable: it will be done again. */
+static void producer_forget_batch(struct producer *p, struct consumer *c) {
+    for (int i = 0; i < p->n_topics; i++)
+        p->topics[i].in_batch = 0;
+    if (c) consumer_batch_forget(c);
+}
+
 enum producer_outcome producer_commit(struct producer *p,
                                       const rd_kafka_topic_partition_list_t *offsets,
                                       struct consumer *c) {
@@ -325,11 +391,14 @@ enum producer_outcome producer_commit(struct producer *p,
     enum producer_outcome o = p->transactional ? producer_commit_txn(p, offsets, c)
                                                : producer_commit_flush(p, offsets, c);
     if (o == PRODUCER_COMMITTED) {
-        metric_add(p->commits, 1);
+        producer_count_committed(p, offsets, c);
         p->batch_open = p->txn_open = 0;
     } else if (o == PRODUCER_UNKNOWN) {
+        metric_add(p->unknown, 1);
+        producer_forget_batch(p, c);
         p->batch_open = p->txn_open = 0;
     } else {
+        producer_forget_batch(p, c);
         producer_abort(p);
     }
     return o;
@@ -338,8 +407,10 @@ enum producer_outcome producer_commit(struct producer *p,
 void producer_abort(struct producer *p) {
     if (!p->batch_open) return;
     metric_add(p->aborts, 1);
+    producer_forget_batch(p, NULL);
     p->batch_open = 0;
     if (!p->txn_open) return;
+    metric_add(p->txn_aborts, 1);
     p->txn_open = 0;
     producer_finish_abort(p); /* when it times out, the next batch finishes it first */
 }
@@ -374,7 +445,7 @@ void producer_free(struct producer *p, int flush_ms) {
         rd_kafka_flush(p->rk, 2000); /* serves the purged messages' reports */
     }
     for (int i = 0; i < p->n_topics; i++)
-        rd_kafka_topic_destroy(p->topics[i]);
+        rd_kafka_topic_destroy(p->topics[i].rkt);
     rd_kafka_destroy(p->rk);
     free(p);
 }

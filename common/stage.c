@@ -25,8 +25,8 @@ struct stage {
     struct producer *producer;
     struct batch batch; /* consumed since the last commit */
     struct intake intake;
-    struct buf topped; /* the event being produced; reused */
-    struct metric *produced, *redone;
+    struct buf topped;     /* the event being produced; reused */
+    struct metric *redone; /* produced: counted per topic by the producer */
 };
 
 /* Commits the batch's output together with its input offsets, or, when that
@@ -107,16 +107,11 @@ static int stage_handle(struct stage *st, const rd_kafka_message_t *m) {
     }
     /* e.g. grew too large */
     if (sent == PRODUCER_REFUSED && intake_reject(&st->intake, m, err) == -1) return -1;
-    if (rc == 0 && sent == 0) metric_add(st->produced, 1);
     batch_track(&st->batch, m);
     return 0;
 }
 
 static void stage_register_metrics(struct stage *st) {
-    char out[160];
-    snprintf(out, sizeof(out), "topic=\"%s\"", st->out_topic);
-    st->produced = metrics_register(METRIC_COUNTER, "pizza_events_produced_total",
-                                    "Events written to the output topic", out);
     st->redone = metrics_register(METRIC_COUNTER, "pizza_stage_redone_events_total",
                                   "Events reprocessed after a failed delivery", NULL);
 }
