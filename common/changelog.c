@@ -91,8 +91,10 @@ static int changelog_handle(struct changelog *cl, rd_kafka_message_t *m, changel
     } else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         eof = m->partition;
     } else {
-        log_at(LOG_WARN, &(struct log_where){cl->topic, m->partition, m->offset, NULL, 0},
-               "changelog: %s", rd_kafka_message_errstr(m));
+        log_at(
+            LOG_WARN,
+            &(struct log_where){.topic = cl->topic, .partition = m->partition, .offset = m->offset},
+            "changelog: %s", rd_kafka_message_errstr(m));
     }
     rd_kafka_message_destroy(m);
     return eof;

@@ -225,8 +225,9 @@ void consumer_free(struct consumer *c) {
 static rd_kafka_message_t *consumer_check(rd_kafka_message_t *m) {
     if (!m || !m->err) return m;
     log_at(m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF ? LOG_DEBUG : LOG_WARN,
-           &(struct log_where){m->rkt ? rd_kafka_topic_name(m->rkt) : NULL, m->partition, m->offset,
-                               NULL, 0},
+           &(struct log_where){.topic = m->rkt ? rd_kafka_topic_name(m->rkt) : NULL,
+                               .partition = m->partition,
+                               .offset = m->offset},
            "consume: %s", rd_kafka_message_errstr(m));
     rd_kafka_message_destroy(m);
     return NULL;

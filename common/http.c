@@ -78,6 +78,18 @@ int http_add_header(struct http_req *r, const char *name, const char *value) {
     return 0;
 }
 
+const char *http_header(struct http_req *r, const char *name) {
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_query(struct http_req *r, const char *name) {
+    const char *v = NULL;
+    if (MHD_lookup_connection_value_n(r->conn, MHD_GET_ARGUMENT_KIND, name, strlen(name), &v,
+                                      NULL) != MHD_YES)
+        return NULL;
+    return v ? v : ""; /* "?wait" without "=" */
+}
+
 void http_reply(struct http_req *r, int status, const char *content_type, const char *body,
                 size_t len) {
     char *copy = malloc(len ? len : 1);

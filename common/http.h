@@ -47,6 +47,13 @@ void http_quiesce(struct http_server *s);
 /** Every ASYNC request must have been answered first. NULL-safe. */
 void http_stop(struct http_server *s);
 
+/** @returns the request header called name (case-insensitive), or NULL. Valid
+ * until the reply; call from the handler. */
+const char *http_header(struct http_req *r, const char *name);
+/** @returns the URL query argument called name ("" when given without a
+ * value), or NULL. Valid until the reply; call from the handler. */
+const char *http_query(struct http_req *r, const char *name);
+
 /** Takes a copy of body. Safe from any thread, once per request. */
 void http_reply(struct http_req *r, int status, const char *content_type, const char *body,
                 size_t len);

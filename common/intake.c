@@ -2,6 +2,7 @@
 
 #include "log.h"
 #include "service.h"
+#include "trace.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -75,8 +76,8 @@ static int intake_send(struct intake *in, const rd_kafka_message_t *m, const cha
 }
 
 int intake_reject(struct intake *in, const rd_kafka_message_t *m, const char *why) {
-    struct log_where w = {rd_kafka_topic_name(m->rkt), m->partition, m->offset, m->key,
-                          (int)m->key_len};
+    char trace_id[TRACE_ID_LEN + 1];
+    struct log_where w = trace_where(m, trace_id);
     char err[256];
     metric_add(in->poison, 1);
     int rc = intake_send(in, m, why, 1, err, sizeof(err));

@@ -7,9 +7,9 @@
 #include <unistd.h>
 
 #define PIZZA_LOG_LINE_MAX 4096
-/* A long message is cut short of the line's end, and topic and key are cut to
+/* A long message is cut short of the line's end, and topic, key and trace id are cut to
  * PIZZA_LOG_FIELD_MAX, so the fields after them and the closing brace always fit. */
-#define PIZZA_LOG_TAIL 768
+#define PIZZA_LOG_TAIL 1024
 #define PIZZA_LOG_FIELD_MAX 256
 
 static const char *log_service = "pizza";
@@ -91,6 +91,11 @@ static size_t log_where_fields(char *line, size_t pos, size_t cap, const struct 
         pos = log_append(line, pos, cap, ",\"key\":\"");
         pos = log_append(line, log_escape(line, pos, log_field_cap(pos, cap), w->key, w->key_len),
                          cap, "\"");
+    }
+    if (w->trace_id && w->trace_id[0]) {
+        pos = log_append(line, pos, cap, ",\"trace_id\":\"");
+        pos = log_append(line, log_escape(line, pos, log_field_cap(pos, cap), w->trace_id, -1), cap,
+                         "\"");
     }
     return pos;
 }

@@ -12,6 +12,7 @@ struct log_where {
     int64_t offset;
     const char *key;
     int key_len;
+    const char *trace_id; /* W3C trace id of the event or request; NULL or "" when none */
 };
 
 void log_init(const char *service, enum log_level min_level);

@@ -2,8 +2,9 @@
 
 #include <string.h>
 
-int parse_count(const char *s, long max, long *out) {
-    if (!s || s[0] < '1' || s[0] > '9') return -1; /* empty, sign, or leading zero */
+int parse_uint(const char *s, long max, long *out) {
+    if (!s || s[0] < '0' || s[0] > '9' || (s[0] == '0' && s[1] != '\0'))
+        return -1; /* empty, sign, space, or leading zero */
     long n = 0;
     for (const char *p = s; *p; p++) {
         if (*p < '0' || *p > '9') return -1;
@@ -11,6 +12,13 @@ int parse_count(const char *s, long max, long *out) {
         if (n > max / 10 || n * 10 > max - d) return -1; /* n * 10 + d > max, without overflow */
         n = n * 10 + d;
     }
+    *out = n;
+    return 0;
+}
+
+int parse_count(const char *s, long max, long *out) {
+    long n;
+    if (parse_uint(s, max, &n) == -1 || n < 1) return -1;
     *out = n;
     return 0;
 }

@@ -4,6 +4,9 @@
 
 /* Strict parsers for untrusted text (URL segments, event fields). */
 
+/** Parses a plain decimal integer in [0, max]: digits only, no sign, no
+ * spaces, no leading zeros ("0" itself is fine). @returns 0 and sets *out, or -1. */
+int parse_uint(const char *s, long max, long *out);
 /** Parses a plain decimal integer in [1, max]: digits only, no sign, no
  * spaces, no leading zeros. @returns 0 and sets *out, or -1. */
 int parse_count(const char *s, long max, long *out);

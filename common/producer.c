@@ -4,6 +4,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "service.h"
+#include "trace.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,11 +50,11 @@ static void producer_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, vo
     /* an outage fails a whole batch: its first failure says why, the count is in
      * the metrics and in the batch's outcome */
     if (p->batch_failed++ > 0) return;
-    log_at(
-        LOG_WARN,
-        &(struct log_where){rd_kafka_topic_name(m->rkt), m->partition, -1, m->key, (int)m->key_len},
-        "delivery failed: %s (further failures of this batch are only counted)",
-        rd_kafka_err2str(m->err));
+    char trace_id[TRACE_ID_LEN + 1];
+    struct log_where w = trace_where(m, trace_id);
+    w.offset = -1; /* not written */
+    log_at(LOG_WARN, &w, "delivery failed: %s (further failures of this batch are only counted)",
+           rd_kafka_err2str(m->err));
 }
 
 static int producer_set_identity(struct producer *p, const struct cfg *c, rd_kafka_conf_t *conf,

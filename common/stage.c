@@ -8,6 +8,7 @@
 #include "metrics.h"
 #include "producer.h"
 #include "service.h"
+#include "trace.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -97,8 +98,11 @@ static int stage_handle(struct stage *st, const rd_kafka_message_t *m) {
     }
     int sent = rc == 0 ? PRODUCER_FULL : 0;
     while (sent == PRODUCER_FULL && service_running()) {
-        struct producer_msg msg = {st->out,         RD_KAFKA_PARTITION_UA, key, key_len,
-                                   st->topped.data, st->topped.len,        NULL};
+        /* headers travel on, the trace under a span of this stage; the producer
+         * takes them, or frees them when it refuses the event */
+        struct producer_msg msg = {
+            st->out,        RD_KAFKA_PARTITION_UA,   key, key_len, st->topped.data,
+            st->topped.len, trace_forward_headers(m)};
         sent = producer_send(st->producer, &msg, 500, err, sizeof(err));
     }
     if (sent != 0 && !service_running()) { /* includes a fatal error: not the event's fault */

@@ -3,6 +3,7 @@
 #include "kafka.h"
 #include "log.h"
 #include "snapshot.h"
+#include "trace.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,8 +21,8 @@ void sync_halt(struct reporter *r, const char *why) {
 
 void sync_apply(const rd_kafka_message_t *m, void *arg) {
     struct reporter *r = arg;
-    struct log_where w = {rd_kafka_topic_name(m->rkt), m->partition, m->offset, m->key,
-                          (int)m->key_len};
+    char trace_id[TRACE_ID_LEN + 1];
+    struct log_where w = trace_where(m, trace_id);
     struct snapshot s;
     char err[160], key[PIZZA_SNAPSHOT_TOPIC_MAX + 16];
     if (!m->payload) return; /* a tombstone (we write none): nothing to restore */
@@ -100,7 +101,8 @@ void sync_on_assign(rd_kafka_topic_partition_list_t *parts, void *arg) {
         int64_t next = ledger_next_offset(r->ledger, p->partition);
         /* the snapshot, not the group offset, says where counting stopped */
         p->offset = next >= 0 ? next : RD_KAFKA_OFFSET_BEGINNING;
-        log_at(LOG_INFO, &(struct log_where){p->topic, p->partition, next, NULL, 0},
+        log_at(LOG_INFO,
+               &(struct log_where){.topic = p->topic, .partition = p->partition, .offset = next},
                next >= 0 ? "counting on from the snapshot"
                          : "no snapshot: counting from the start");
     }

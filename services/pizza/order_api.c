@@ -42,29 +42,51 @@ static void order_enqueue(struct pizza_service *ps, struct pending_order *po) {
     consumer_wake(ps->consumer); /* the main loop may be waiting for completions */
 }
 
+/* Log coordinates of an order: its id and trace. */
+static struct log_where order_where(const struct pending_order *po,
+                                    char trace_id[TRACE_ID_LEN + 1]) {
+    struct trace_ctx c;
+    trace_id[0] = '\0';
+    if (trace_parse(po->traceparent, strlen(po->traceparent), &c) == 0)
+        memcpy(trace_id, c.trace_id, TRACE_ID_LEN + 1);
+    return (struct log_where){.partition = -1,
+                              .offset = -1,
+                              .key = po->id,
+                              .key_len = ORDER_ID_LEN,
+                              .trace_id = trace_id};
+}
+
 int order_send(struct pizza_service *ps, struct pending_order *po) {
-    char pizza_id[ORDER_ID_LEN + 24], err[256] = "out of memory";
-    if (order_log_order(ps, po->id, po->count, err, sizeof(err)) == -1) {
-        log_warn("order %s: not queued: %s", po->id, err);
+    char pizza_id[ORDER_ID_LEN + 24], err[256] = "out of memory", trace_id[TRACE_ID_LEN + 1];
+    const struct log_where w = order_where(po, trace_id);
+    if (order_log_order(ps, po, err, sizeof(err)) == -1) {
+        log_at(LOG_WARN, &w, "order %s: not queued: %s", po->id, err);
         return -1;
     }
     for (long i = 1; i <= po->count; i++) {
         snprintf(pizza_id, sizeof(pizza_id), "%s-%ld", po->id, i);
         int rc = event_write_new(&ps->encoded, po->id, pizza_id);
+        rd_kafka_headers_t *h = rd_kafka_headers_new(1); /* the producer takes it */
+        rd_kafka_header_add(h, TRACE_HEADER, -1, po->traceparent, -1);
         struct producer_msg m = {ps->order_rkt,    RD_KAFKA_PARTITION_UA, po->id, ORDER_ID_LEN,
-                                 ps->encoded.data, ps->encoded.len,       NULL};
-        if (rc == 0) rc = producer_send(ps->producer, &m, (int)ps->send_wait_ms, err, sizeof(err));
+                                 ps->encoded.data, ps->encoded.len,       h};
+        if (rc == 0)
+            rc = producer_send(ps->producer, &m, (int)ps->send_wait_ms, err, sizeof(err));
+        else
+            rd_kafka_headers_destroy(h);
         if (rc != 0) {
-            log_warn("order %s: pizza %ld not queued: %s", po->id, i, err);
+            log_at(LOG_WARN, &w, "order %s: pizza %ld not queued: %s", po->id, i, err);
             return -1;
         }
     }
+    log_at(LOG_DEBUG, &w, "order %s: %ld pizzas queued", po->id, po->count);
     return 0;
 }
 
 static void order_answer(struct pizza_service *ps, struct pending_order *po,
                          enum producer_outcome outcome) {
     char location[16 + ORDER_ID_LEN];
+    http_add_header(po->req, TRACE_HEADER, po->traceparent);
     if (outcome != PRODUCER_COMMITTED) {
         /* none of it is visible; if a late commit makes it so, the changelog
          * brings the order back */
@@ -103,16 +125,28 @@ static enum http_result order_reject(struct http_req *r, const char *why) {
     return HTTP_DONE;
 }
 
+/* The order gets a span of its own: in the caller's trace when the request
+ * carries a valid traceparent, else in a new one (as the spec says). */
+static int order_trace(struct http_req *r, char out[TRACEPARENT_LEN + 1]) {
+    const char *given = http_header(r, TRACE_HEADER);
+    struct trace_ctx parent, ours;
+    int rc = given && trace_parse(given, strlen(given), &parent) == 0 ? trace_child(&parent, &ours)
+                                                                      : trace_start(&ours);
+    if (rc == 0) trace_format(&ours, out);
+    return rc;
+}
+
 /* The order is stored as pending right away, so a full store refuses it
  * before anything is written; a batch that fails removes it again. */
 static enum http_result order_accept(struct pizza_service *ps, struct http_req *r, long count) {
     struct pending_order *po = calloc(1, sizeof(*po));
     if (!po) return order_reject(r, "out of memory");
-    if (order_new_id(po->id) == -1) {
+    if (order_new_id(po->id) == -1 || order_trace(r, po->traceparent) == -1) {
         free(po);
         return order_reject(r, "no randomness for an order id");
     }
-    switch (orders_create(ps->orders, po->id, count, kafka_wall_ms())) {
+    const struct order_origin origin = {po->traceparent, 1};
+    switch (orders_create(ps->orders, po->id, count, kafka_wall_ms(), &origin)) {
     case ORDERS_OK:
         break;
     case ORDERS_FULL:
@@ -146,20 +180,19 @@ static enum http_result order_post(struct http_req *r, const char *param, void *
 
 static enum http_result order_get(struct http_req *r, const char *param, void *arg) {
     struct pizza_service *ps = arg;
-    size_t len;
+    const char *wait = http_query(r, "wait");
+    long seconds = 0;
     if (!parse_is_order_id(param)) {
         http_reply_error(r, 400, "malformed order id: expected 1 to %d of [A-Za-z0-9_-]",
                          PIZZA_ORDER_ID_MAX);
         return HTTP_DONE;
     }
-    char *body = orders_render(ps->orders, param, &len);
-    if (!body) {
-        http_reply_error(r, 404, "no such order: %s", param);
+    if (wait && parse_uint(wait, ps->max_wait_s, &seconds) == -1) {
+        http_reply_error(r, 400, "wait must be a whole number of seconds from 0 to %ld",
+                         ps->max_wait_s);
         return HTTP_DONE;
     }
-    http_reply(r, 200, "application/json", body, len);
-    free(body);
-    return HTTP_DONE;
+    return order_wait(ps, r, param, seconds);
 }
 
 int order_api_start(struct pizza_service *ps) {

@@ -14,10 +14,12 @@
 #define ORDER_LOG_ORDER "pizza.order"
 
 static int order_log_send(struct pizza_service *ps, const char *order_id, const char *key,
-                          const void *value, size_t len, const char *kind, char *err, size_t sz) {
-    rd_kafka_headers_t *h = rd_kafka_headers_new(2);
+                          const void *value, size_t len, const char *kind, const char *traceparent,
+                          char *err, size_t sz) {
+    rd_kafka_headers_t *h = rd_kafka_headers_new(3);
     rd_kafka_header_add(h, ORDER_LOG_KIND, -1, kind, -1);
     rd_kafka_header_add(h, ORDER_LOG_ORDER, -1, order_id, -1);
+    if (traceparent && traceparent[0]) rd_kafka_header_add(h, TRACE_HEADER, -1, traceparent, -1);
     /* every record of an order in one partition, so they are read in order */
     int32_t partition = rd_kafka_msg_partitioner_murmur2(
         ps->changelog_rkt, order_id, strlen(order_id), ps->changelog_partitions, NULL, NULL);
@@ -25,24 +27,40 @@ static int order_log_send(struct pizza_service *ps, const char *order_id, const 
     return producer_send(ps->producer, &m, (int)ps->send_wait_ms, err, sz) == 0 ? 0 : -1;
 }
 
-int order_log_order(struct pizza_service *ps, const char *id, long count, char *err, size_t sz) {
-    char value[160];
-    long long ms = kafka_wall_ms();
-    int n = snprintf(value, sizeof(value),
-                     "{\"order_id\":\"%s\",\"count\":%ld,\"created_ms\":%lld}", id, count, ms);
-    return order_log_send(ps, id, id, value, (size_t)n, "order", err, sz);
+int order_log_order(struct pizza_service *ps, const struct pending_order *po, char *err,
+                    size_t sz) {
+    char value[256];
+    int n =
+        snprintf(value, sizeof(value),
+                 "{\"order_id\":\"%s\",\"count\":%ld,\"created_ms\":%lld,\"traceparent\":\"%s\"}",
+                 po->id, po->count, kafka_wall_ms(), po->traceparent);
+    return order_log_send(ps, po->id, po->id, value, (size_t)n, "order", po->traceparent, err, sz);
 }
 
 int order_log_pizza(struct pizza_service *ps, const char *order_id, const char *pizza_id,
-                    const char *json, size_t len, char *err, size_t sz) {
-    return order_log_send(ps, order_id, pizza_id, json, len, "pizza", err, sz);
+                    const char *json, size_t len, const char *traceparent, char *err, size_t sz) {
+    return order_log_send(ps, order_id, pizza_id, json, len, "pizza", traceparent, err, sz);
+}
+
+/* An order completed: wakes its long-polling GETs; the instance that took
+ * it times it (restored orders are not timed: they completed long ago). */
+static void order_log_completed(struct pizza_service *ps, const char *order_id,
+                                const struct orders_completion *done, struct log_where w) {
+    struct trace_ctx c;
+    if (trace_parse(done->traceparent, strlen(done->traceparent), &c) == 0) w.trace_id = c.trace_id;
+    if (done->local && atomic_load(&ps->serving))
+        histogram_observe(ps->completion_seconds,
+                          (double)(kafka_wall_ms() - done->created_ms) / 1000.0);
+    log_at(LOG_DEBUG, &w, "order %s complete", order_id);
+    order_wait_wake(ps, order_id);
 }
 
 static void order_log_count(struct pizza_service *ps, enum orders_rc rc, const char *order_id,
-                            const struct log_where *w) {
+                            const struct orders_completion *done, const struct log_where *w) {
     switch (rc) {
     case ORDERS_OK:
         metric_add(ps->pizzas_done, 1);
+        if (done->completed) order_log_completed(ps, order_id, done, *w);
         break;
     case ORDERS_DUPLICATE:
         metric_add(ps->pizzas_dup, 1);
@@ -59,11 +77,20 @@ static void order_log_count(struct pizza_service *ps, enum orders_rc rc, const c
 static void order_log_apply_order(struct pizza_service *ps, const rd_kafka_message_t *m,
                                   const char *order_id, const struct log_where *w) {
     json_int_t count = 0, created = 0;
+    const char *traceparent = NULL;
+    struct trace_ctx unused;
     json_t *doc = json_loadb(m->payload, m->len, 0, NULL);
-    if (!doc || json_unpack(doc, "{s:I, s:I}", "count", &count, "created_ms", &created) == -1) {
+    if (!doc || json_unpack(doc, "{s:I, s:I, s?s}", "count", &count, "created_ms", &created,
+                            "traceparent", &traceparent) == -1) {
         log_at(LOG_WARN, w, "changelog: malformed order record");
     } else {
-        enum orders_rc rc = orders_create(ps->orders, order_id, (long)count, (long long)created);
+        /* records of older versions have none; a bad one is not shown */
+        const struct order_origin origin = {
+            traceparent && trace_parse(traceparent, strlen(traceparent), &unused) == 0 ? traceparent
+                                                                                       : NULL,
+            0};
+        enum orders_rc rc =
+            orders_create(ps->orders, order_id, (long)count, (long long)created, &origin);
         if (rc != ORDERS_OK && rc != ORDERS_DUPLICATE) /* a duplicate: this instance made it */
             log_at(LOG_WARN, w, "changelog: order %s not stored (%d)", order_id, (int)rc);
     }
@@ -72,9 +99,10 @@ static void order_log_apply_order(struct pizza_service *ps, const rd_kafka_messa
 
 void order_log_apply(const rd_kafka_message_t *m, void *arg) {
     struct pizza_service *ps = arg;
-    char kind[16], order_id[PIZZA_ORDER_ID_MAX + 1], pizza_id[256];
-    struct log_where w = {ps->changelog_topic, m->partition, m->offset, m->key, (int)m->key_len};
+    char kind[16], order_id[PIZZA_ORDER_ID_MAX + 1], pizza_id[256], trace_id[TRACE_ID_LEN + 1];
+    struct log_where w = trace_where(m, trace_id);
     rd_kafka_timestamp_type_t tstype;
+    struct orders_completion done;
     if (kafka_header_copy(m, ORDER_LOG_KIND, kind, sizeof(kind)) == -1 ||
         kafka_header_copy(m, ORDER_LOG_ORDER, order_id, sizeof(order_id)) == -1) {
         log_at(LOG_WARN, &w, "changelog: record without %s/%s headers skipped", ORDER_LOG_KIND,
@@ -92,8 +120,8 @@ void order_log_apply(const rd_kafka_message_t *m, void *arg) {
         pizza_id[m->key_len] = '\0';
         order_log_count(ps,
                         orders_add_pizza(ps->orders, order_id, pizza_id, m->payload, m->len,
-                                         rd_kafka_message_timestamp(m, &tstype)),
-                        order_id, &w);
+                                         rd_kafka_message_timestamp(m, &tstype), &done),
+                        order_id, &done, &w);
     } else {
         log_at(LOG_WARN, &w, "changelog: unknown record kind %s skipped", kind);
     }

@@ -18,9 +18,11 @@ struct order {
     long count;
     long n_pizzas;
     long long created_ms, completed_ms; /* wall clock; completed_ms 0 while pending */
-    struct pizza *pizzas;               /* count slots */
-    struct order *hash_next;            /* bucket chain */
-    struct order *older, *newer;        /* creation order, for eviction */
+    char traceparent[TRACEPARENT_LEN + 1];
+    int local;
+    struct pizza *pizzas;        /* count slots */
+    struct order *hash_next;     /* bucket chain */
+    struct order *older, *newer; /* creation order, for eviction */
 };
 
 struct orders {
@@ -108,7 +110,8 @@ static int orders_evict_complete(struct orders *o) {
     return -1;
 }
 
-enum orders_rc orders_create(struct orders *o, const char *id, long count, long long created_ms) {
+enum orders_rc orders_create(struct orders *o, const char *id, long count, long long created_ms,
+                             const struct order_origin *origin) {
     enum orders_rc rc = ORDERS_OK;
     if (count < 1 || !parse_is_order_id(id)) return ORDERS_INVALID;
     pthread_mutex_lock(&o->lock);
@@ -126,6 +129,9 @@ enum orders_rc orders_create(struct orders *o, const char *id, long count, long 
         snprintf(ord->id, sizeof(ord->id), "%s", id);
         ord->count = count;
         ord->created_ms = created_ms;
+        if (origin && origin->traceparent)
+            snprintf(ord->traceparent, sizeof(ord->traceparent), "%s", origin->traceparent);
+        ord->local = origin && origin->local;
         slot = orders_slot(o, id); /* eviction may have changed the chain */
         *slot = ord;
         ord->older = o->newest;
@@ -154,8 +160,10 @@ static int order_has_pizza(const struct order *ord, const char *pizza_id) {
 }
 
 enum orders_rc orders_add_pizza(struct orders *o, const char *order_id, const char *pizza_id,
-                                const char *json, size_t len, long long now_ms) {
+                                const char *json, size_t len, long long now_ms,
+                                struct orders_completion *done) {
     enum orders_rc rc = ORDERS_OK;
+    if (done) done->completed = 0;
     pthread_mutex_lock(&o->lock);
     struct order *ord = *orders_slot(o, order_id);
     if (!ord) {
@@ -177,6 +185,12 @@ enum orders_rc orders_add_pizza(struct orders *o, const char *order_id, const ch
             if (++ord->n_pizzas == ord->count) {
                 o->n_complete++;
                 ord->completed_ms = now_ms;
+                if (done) {
+                    done->completed = 1;
+                    done->created_ms = ord->created_ms;
+                    done->local = ord->local;
+                    memcpy(done->traceparent, ord->traceparent, sizeof(done->traceparent));
+                }
             }
         }
     }
@@ -186,14 +200,17 @@ enum orders_rc orders_add_pizza(struct orders *o, const char *order_id, const ch
 
 /* Caller holds the lock. */
 static char *order_render(const struct order *ord, size_t *len) {
-    static const char fmt[] = "{\"id\":\"%s\",\"count\":%ld,\"status\":\"%s\",\"pizzas\":[";
+    static const char fmt[] = "{\"id\":\"%s\",\"count\":%ld,\"status\":\"%s\"%s%s%s,\"pizzas\":[";
     const char *status = ord->n_pizzas == ord->count ? "complete" : "pending";
-    size_t cap = sizeof(fmt) + strlen(ord->id) + 24 + strlen(status) + 2;
+    int traced = ord->traceparent[0] != '\0';
+    size_t cap = sizeof(fmt) + strlen(ord->id) + 24 + strlen(status) + 32 + TRACEPARENT_LEN + 2;
     for (long i = 0; i < ord->n_pizzas; i++)
         cap += ord->pizzas[i].len + 1;
     char *out = malloc(cap);
     if (!out) return NULL;
-    size_t pos = (size_t)snprintf(out, cap, fmt, ord->id, ord->count, status);
+    size_t pos =
+        (size_t)snprintf(out, cap, fmt, ord->id, ord->count, status,
+                         traced ? ",\"traceparent\":\"" : "", ord->traceparent, traced ? "\"" : "");
     for (long i = 0; i < ord->n_pizzas; i++) {
         if (i) out[pos++] = ',';
         memcpy(out + pos, ord->pizzas[i].json, ord->pizzas[i].len);
@@ -204,10 +221,11 @@ static char *order_render(const struct order *ord, size_t *len) {
     return out;
 }
 
-char *orders_render(struct orders *o, const char *id, size_t *len) {
+char *orders_render(struct orders *o, const char *id, size_t *len, int *complete) {
     pthread_mutex_lock(&o->lock);
     struct order *ord = *orders_slot(o, id);
     char *out = ord ? order_render(ord, len) : NULL;
+    if (complete) *complete = ord && ord->n_pizzas == ord->count;
     pthread_mutex_unlock(&o->lock);
     return out;
 }

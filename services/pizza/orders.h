@@ -2,6 +2,8 @@
 #define PIZZA_ORDERS_H
 #include <stddef.h>
 
+#include "trace.h"
+
 /* In-memory order store of pizza-service: order id -> count and the distinct
  * finished pizzas (raw JSON, deduplicated by pizza id). Holds at most
  * max_orders; when full, the oldest complete order makes room; complete
@@ -21,19 +23,37 @@ enum orders_rc {
 struct orders *orders_new(size_t max_orders);
 void orders_free(struct orders *o); /* NULL-safe */
 
+/* Where an order came from, kept with it. */
+struct order_origin {
+    const char *traceparent; /* W3C context it was created under; NULL or "" when none */
+    int local;               /* this instance took its POST: it times its completion */
+};
+
 /** created_ms: wall-clock creation time (orders must be created roughly in
- * time order for orders_expire to find the old ones first). */
-enum orders_rc orders_create(struct orders *o, const char *id, long count, long long created_ms);
+ * time order for orders_expire to find the old ones first). origin may be NULL. */
+enum orders_rc orders_create(struct orders *o, const char *id, long count, long long created_ms,
+                             const struct order_origin *origin);
 void orders_remove(struct orders *o, const char *id);
+/* An order that its last pizza just completed. */
+struct orders_completion {
+    int completed; /* the rest is set only when 1 */
+    long long created_ms;
+    int local;
+    char traceparent[TRACEPARENT_LEN + 1];
+};
+
 /** Stores a finished pizza; json is copied and must be one valid JSON value.
- * now_ms is the wall-clock time, kept as the completion time of the last one. */
+ * now_ms is the wall-clock time, kept as the completion time of the last one.
+ * done (may be NULL) tells whether this pizza completed its order. */
 enum orders_rc orders_add_pizza(struct orders *o, const char *order_id, const char *pizza_id,
-                                const char *json, size_t len, long long now_ms);
+                                const char *json, size_t len, long long now_ms,
+                                struct orders_completion *done);
 /** Drops complete orders that completed before cutoff_ms. @returns how many. */
 size_t orders_expire(struct orders *o, long long cutoff_ms);
-/** {"id","count","status":"pending"|"complete","pizzas":[...]}.
+/** {"id","count","status":"pending"|"complete","traceparent"?,"pizzas":[...]};
+ * *complete (may be NULL) tells the status.
  * @returns malloc'd text (caller frees), or NULL for an unknown order or no memory. */
-char *orders_render(struct orders *o, const char *id, size_t *len);
+char *orders_render(struct orders *o, const char *id, size_t *len, int *complete);
 
 struct orders_stats {
     size_t pending, complete;

@@ -33,6 +33,10 @@ static void pizza_register_metrics(struct pizza_service *ps) {
                                          "status=\"pending\"");
     ps->complete_gauge = metrics_register(METRIC_GAUGE, "pizza_orders", "Orders held, by status",
                                           "status=\"complete\"");
+    ps->completion_seconds = metrics_histogram(
+        "pizza_order_completion_seconds",
+        "From an order's creation to its last pizza, timed by the instance that took it", NULL,
+        METRICS_LATENCY_BOUNDS, METRICS_LATENCY_BOUNDS_N);
 }
 
 static int pizza_settings(struct pizza_service *ps) {
@@ -49,7 +53,8 @@ static int pizza_settings(struct pizza_service *ps) {
         service_setting(s, "orders", "commit_timeout_ms", 5000, 100, 600000,
                         &ps->commit_timeout_ms) ||
         service_setting(s, "orders", "max_batch_messages", 10000, 1, 1000000, &ps->max_batch) ||
-        service_setting(s, "orders", "max_event_bytes", 65536, 64, 1 << 20, &ps->max_event_bytes))
+        service_setting(s, "orders", "max_event_bytes", 65536, 64, 1 << 20, &ps->max_event_bytes) ||
+        service_setting(s, "orders", "max_wait_s", 30, 0, 3600, &ps->max_wait_s))
         return -1;
     if (!(ps->orders = orders_new((size_t)max_orders))) {
         log_error("out of memory");
@@ -71,6 +76,7 @@ static int pizza_open(struct pizza_service *ps) {
     struct service *s = &ps->svc;
     char err[512];
     pthread_mutex_init(&ps->queue_lock, NULL);
+    pthread_mutex_init(&ps->wait_lock, NULL);
     ps->queue_tail = &ps->queue_head;
     if (pizza_settings(ps) == -1) return -1;
     pizza_register_metrics(ps);
@@ -131,7 +137,7 @@ static void pizza_on_revoke(const rd_kafka_topic_partition_list_t *parts, int lo
  * @returns 0 when handled (including dead-lettered), -1 to stop before it. */
 static int pizza_complete(struct pizza_service *ps, const rd_kafka_message_t *m) {
     const struct event *ev;
-    char err[256] = "out of memory";
+    char err[256] = "out of memory", traceparent[TRACEPARENT_LEN + 1], trace_id[TRACE_ID_LEN + 1];
     const char *json = m->payload;
     size_t len = m->len;
     int rc = intake_decode(&ps->intake, m, &ev);
@@ -141,12 +147,13 @@ static int pizza_complete(struct pizza_service *ps, const rd_kafka_message_t *m)
         json = ps->encoded.data;
         len = ps->encoded.len;
     }
-    if (rc == 0) rc = order_log_pizza(ps, ev->order_id, ev->id, json, len, err, sizeof(err));
+    int traced = kafka_header_copy(m, TRACE_HEADER, traceparent, sizeof(traceparent)) == 0;
+    if (rc == 0)
+        rc = order_log_pizza(ps, ev->order_id, ev->id, json, len, traced ? traceparent : NULL, err,
+                             sizeof(err));
     if (rc == -1) {
-        log_at(
-            LOG_WARN,
-            &(struct log_where){ps->done_topic, m->partition, m->offset, m->key, (int)m->key_len},
-            "finished pizzas not recorded; redoing them: %s", err);
+        const struct log_where w = trace_where(m, trace_id);
+        log_at(LOG_WARN, &w, "finished pizzas not recorded; redoing them: %s", err);
         ps->batch_failed = 1; /* redone after the abort */
     }
     return 0;
@@ -219,6 +226,7 @@ void pizza_run(struct pizza_service *ps) {
     while (service_running()) {
         pizza_cycle(ps);
         changelog_poll(ps->changelog, order_log_apply, ps, 0);
+        order_wait_expire(ps, kafka_now_ms());
         if (kafka_now_ms() - last >= PIZZA_HOUSEKEEPING_MS) {
             pizza_housekeeping(ps);
             last = kafka_now_ms();
@@ -231,6 +239,7 @@ void pizza_run(struct pizza_service *ps) {
 int pizza_shutdown(struct pizza_service *ps, int init_rc) {
     int rc = init_rc == 1 ? 0 : init_rc == -1 ? 2 : service_exit_code();
     if (ps->svc.http) http_quiesce(ps->svc.http);
+    if (init_rc == 0) order_wait_close(ps); /* before HTTP stops: it needs every reply */
     struct timespec tick = {0, 10 * 1000000};
     for (int i = 0; i < 1000 && atomic_load(&ps->posting) > 0; i++)
         nanosleep(&tick, NULL);
@@ -250,6 +259,7 @@ int pizza_shutdown(struct pizza_service *ps, int init_rc) {
     buf_free(&ps->encoded);
     if (init_rc == 0) {
         pthread_mutex_destroy(&ps->queue_lock);
+        pthread_mutex_destroy(&ps->wait_lock);
         log_info("stopped");
     }
     return rc;

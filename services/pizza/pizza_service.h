@@ -9,8 +9,10 @@
 #include "intake.h"
 #include "metrics.h"
 #include "orders.h"
+#include "parse.h"
 #include "producer.h"
 #include "service.h"
+#include "trace.h"
 
 /* pizza-service: takes orders over HTTP and collects finished pizzas.
  *
@@ -32,6 +34,15 @@ struct pending_order {
     struct pending_order *next;
     long count;
     char id[ORDER_ID_LEN + 1];
+    char traceparent[TRACEPARENT_LEN + 1]; /* the order's own span */
+};
+
+/* A GET /order/{id}?wait=N held until the order completes or the deadline. */
+struct order_wait {
+    struct http_req *req;
+    long long deadline_ms; /* kafka_now_ms() clock */
+    struct order_wait *next;
+    char id[PIZZA_ORDER_ID_MAX + 1];
 };
 
 struct pizza_service {
@@ -39,7 +50,8 @@ struct pizza_service {
     const char *order_topic, *done_topic, *changelog_topic;
     rd_kafka_topic_t *order_rkt, *changelog_rkt; /* owned by producer */
     int changelog_partitions;
-    long max_count, send_wait_ms, commit_timeout_ms, max_batch, retention_s, max_event_bytes;
+    long max_count, send_wait_ms, commit_timeout_ms, max_batch, retention_s, max_event_bytes,
+        max_wait_s;
     struct intake intake; /* completions */
     struct buf encoded;   /* an event being written by the main thread; reused */
     struct orders *orders;
@@ -53,8 +65,13 @@ struct pizza_service {
     struct pending_order *batch_orders; /* in the open batch, answered when it ends */
     struct batch batch;                 /* completions consumed in the open batch */
     int batch_failed;                   /* something could not be added: abort it */
+    pthread_mutex_t wait_lock;          /* long-polling GETs */
+    struct order_wait *waits;
+    int waits_closed;         /* shutting down: answer at once */
+    atomic_int waits_pending; /* lets the main loop skip the lock when none wait */
     struct metric *orders_accepted, *orders_failed, *pizzas_done, *pizzas_dup, *pizzas_stray,
         *pending_gauge, *complete_gauge, *expired;
+    struct histogram *completion_seconds;
 };
 
 /** @returns 0 to run, 1 when done already (-h), -1 on error (reported). */
@@ -74,12 +91,25 @@ int order_send(struct pizza_service *ps, struct pending_order *po);
 void order_answer_all(struct pizza_service *ps, struct pending_order *list,
                       enum producer_outcome outcome);
 
+/* order_wait.c: GET /order/{id}?wait=SECONDS, answered without holding a thread */
+/** Answers at once when the order is unknown (404) or complete, else holds r
+ * until order_wait_wake() or the deadline. */
+enum http_result order_wait(struct pizza_service *ps, struct http_req *r, const char *id,
+                            long seconds);
+/** Answers the GETs waiting for id, which just completed. */
+void order_wait_wake(struct pizza_service *ps, const char *id);
+/** Answers the GETs whose deadline passed with the order as it is. */
+void order_wait_expire(struct pizza_service *ps, long long now_ms);
+/** Answers every waiting GET and every later one at once (shutting down). */
+void order_wait_close(struct pizza_service *ps);
+
 /* order_log.c: the changelog's records */
-/** Adds an order record for (id, count). @returns 0, or -1 with err set. */
-int order_log_order(struct pizza_service *ps, const char *id, long count, char *err, size_t sz);
-/** Adds a finished pizza record (json as received). @returns 0, or -1 with err set. */
+/** Adds the record of order po. @returns 0, or -1 with err set. */
+int order_log_order(struct pizza_service *ps, const struct pending_order *po, char *err, size_t sz);
+/** Adds a finished pizza record (json as received; traceparent, NULL if none,
+ * as it came with the pizza). @returns 0, or -1 with err set. */
 int order_log_pizza(struct pizza_service *ps, const char *order_id, const char *pizza_id,
-                    const char *json, size_t len, char *err, size_t sz);
+                    const char *json, size_t len, const char *traceparent, char *err, size_t sz);
 /** changelog_apply_fn: applies one changelog record to ps->orders. */
 void order_log_apply(const rd_kafka_message_t *m, void *ps);
 

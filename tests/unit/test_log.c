@@ -134,7 +134,8 @@ static void message_is_escaped(void **state) {
 
 static void kafka_coordinates_are_fields(void **state) {
     (void)state;
-    const struct log_where where = {"pizza-with-\"sauce\"", 3, 9876543210LL, "order\n1", 7};
+    const struct log_where where = {
+        "pizza-with-\"sauce\"", 3, 9876543210LL, "order\n1", 7, "4bf92f3577b34da6a3ce929d0e0e4736"};
     capture_start();
     log_at(LOG_INFO, &where, "bad event: %s", "not JSON");
     char *text = capture_end();
@@ -145,13 +146,14 @@ static void kafka_coordinates_are_fields(void **state) {
     assert_int_equal(json_integer_value(json_object_get(doc, "partition")), 3);
     assert_true(json_integer_value(json_object_get(doc, "offset")) == 9876543210LL);
     assert_string_equal(str_field(doc, "key"), "order\n1");
+    assert_string_equal(str_field(doc, "trace_id"), "4bf92f3577b34da6a3ce929d0e0e4736");
     json_decref(doc);
     free(text);
 }
 
 static void key_uses_its_length(void **state) {
     (void)state;
-    const struct log_where where = {NULL, -1, -1, "order-1-and-more", 7};
+    const struct log_where where = {NULL, -1, -1, "order-1-and-more", 7, NULL};
     capture_start();
     log_at(LOG_INFO, &where, "k");
     char *text = capture_end();
@@ -163,8 +165,8 @@ static void key_uses_its_length(void **state) {
 
 static void absent_coordinates_are_omitted(void **state) {
     (void)state;
-    const struct log_where none = {NULL, -1, -1, NULL, 0};
-    const struct log_where zeros = {"t", 0, 0, NULL, 0};
+    const struct log_where none = {NULL, -1, -1, NULL, 0, NULL};
+    const struct log_where zeros = {"t", 0, 0, NULL, 0, NULL};
     capture_start();
     log_at(LOG_INFO, &none, "none");
     char *text = capture_end();
@@ -173,6 +175,7 @@ static void absent_coordinates_are_omitted(void **state) {
     assert_null(json_object_get(doc, "partition"));
     assert_null(json_object_get(doc, "offset"));
     assert_null(json_object_get(doc, "key"));
+    assert_null(json_object_get(doc, "trace_id"));
     json_decref(doc);
     free(text);
 
@@ -204,7 +207,7 @@ static void log_int_adds_a_field(void **state) {
 
 static void long_messages_stay_one_valid_line(void **state) {
     (void)state;
-    const struct log_where where = {"pizza", 1, 2, "key", 3};
+    const struct log_where where = {"pizza", 1, 2, "key", 3, NULL};
     static const char fills[] = {'x', '"', '\n', '\x02'};
     for (size_t f = 0; f < sizeof(fills); f++) {
         char big[5000];
@@ -230,13 +233,14 @@ static void long_messages_stay_one_valid_line(void **state) {
     }
 }
 
-static void long_topic_and_key_stay_one_valid_line(void **state) {
+static void long_topic_key_and_trace_stay_one_valid_line(void **state) {
     (void)state;
-    static char topic[3000], key[3000], msg[3000];
+    static char topic[3000], key[3000], msg[3000], trace[3000];
     memset(topic, '"', sizeof(topic) - 1);
     memset(key, '\n', sizeof(key));
     memset(msg, '\\', sizeof(msg) - 1);
-    const struct log_where where = {topic, 5, 6, key, (int)sizeof(key)};
+    memset(trace, '\x01', sizeof(trace) - 1);
+    const struct log_where where = {topic, 5, 6, key, (int)sizeof(key), trace};
     capture_start();
     log_at(LOG_INFO, &where, "%s", msg);
     char *text = capture_end();
@@ -244,6 +248,7 @@ static void long_topic_and_key_stay_one_valid_line(void **state) {
     assert_true(strlen(str_field(doc, "msg")) > 100);
     assert_true(strlen(str_field(doc, "topic")) > 10);
     assert_true(strlen(str_field(doc, "key")) > 10);
+    assert_true(strlen(str_field(doc, "trace_id")) > 10);
     assert_int_equal(json_integer_value(json_object_get(doc, "partition")), 5);
     assert_int_equal(json_integer_value(json_object_get(doc, "offset")), 6);
     json_decref(doc);
@@ -285,7 +290,7 @@ int main(void) {
         cmocka_unit_test_setup(absent_coordinates_are_omitted, setup),
         cmocka_unit_test_setup(log_int_adds_a_field, setup),
         cmocka_unit_test_setup(long_messages_stay_one_valid_line, setup),
-        cmocka_unit_test_setup(long_topic_and_key_stay_one_valid_line, setup),
+        cmocka_unit_test_setup(long_topic_key_and_trace_stay_one_valid_line, setup),
         cmocka_unit_test_setup(levels_below_minimum_are_dropped, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

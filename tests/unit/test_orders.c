@@ -25,7 +25,7 @@ static int teardown(void **state) {
 /* Renders id and parses the result; the caller owns the document. */
 static json_t *render_doc(struct orders *o, const char *id) {
     size_t len = 0;
-    char *text = orders_render(o, id, &len);
+    char *text = orders_render(o, id, &len, NULL);
     if (!text) fail_msg("order %s did not render", id);
     assert_int_equal(len, strlen(text));
     json_error_t jerr;
@@ -55,18 +55,18 @@ static enum orders_rc add_pizza(struct orders *o, const char *order_id, const ch
                      "{\"id\":\"%s\",\"order_id\":\"%s\",\"sauce\":\"%s\",\"cheese\":\"none\","
                      "\"meats\":\"ham\",\"veggies\":\"none\"}",
                      pizza_id, order_id, sauce);
-    return orders_add_pizza(o, order_id, pizza_id, json, (size_t)n, 0);
+    return orders_add_pizza(o, order_id, pizza_id, json, (size_t)n, 0, NULL);
 }
 
 static void new_order_renders_pending(void **state) {
     struct orders *o = *state;
-    assert_int_equal(orders_create(o, "order-1", 3, 0), ORDERS_OK);
+    assert_int_equal(orders_create(o, "order-1", 3, 0, NULL), ORDERS_OK);
     assert_order(o, "order-1", 3, "pending", 0);
 }
 
 static void pizzas_complete_an_order(void **state) {
     struct orders *o = *state;
-    assert_int_equal(orders_create(o, "order-2", 2, 0), ORDERS_OK);
+    assert_int_equal(orders_create(o, "order-2", 2, 0, NULL), ORDERS_OK);
     assert_int_equal(add_pizza(o, "order-2", "p-a", "light"), ORDERS_OK);
     assert_order(o, "order-2", 2, "pending", 1);
     assert_int_equal(add_pizza(o, "order-2", "p-b", "extra"), ORDERS_OK);
@@ -96,7 +96,7 @@ static void pizzas_complete_an_order(void **state) {
 
 static void duplicate_pizza_is_ignored(void **state) {
     struct orders *o = *state;
-    assert_int_equal(orders_create(o, "order-3", 3, 0), ORDERS_OK);
+    assert_int_equal(orders_create(o, "order-3", 3, 0, NULL), ORDERS_OK);
     assert_int_equal(add_pizza(o, "order-3", "p-1", "light"), ORDERS_OK);
     assert_int_equal(add_pizza(o, "order-3", "p-1", "extra"), ORDERS_DUPLICATE);
     assert_order(o, "order-3", 3, "pending", 1);
@@ -109,7 +109,7 @@ static void duplicate_pizza_is_ignored(void **state) {
 
 static void extra_pizza_beyond_count_is_ignored(void **state) {
     struct orders *o = *state;
-    assert_int_equal(orders_create(o, "order-4", 1, 0), ORDERS_OK);
+    assert_int_equal(orders_create(o, "order-4", 1, 0, NULL), ORDERS_OK);
     assert_int_equal(add_pizza(o, "order-4", "p-1", "none"), ORDERS_OK);
     assert_int_not_equal(add_pizza(o, "order-4", "p-2", "none"), ORDERS_OK);
     assert_order(o, "order-4", 1, "complete", 1);
@@ -118,7 +118,7 @@ static void extra_pizza_beyond_count_is_ignored(void **state) {
 static void unknown_order(void **state) {
     struct orders *o = *state;
     size_t len = 12345;
-    assert_null(orders_render(o, "no-such-order", &len));
+    assert_null(orders_render(o, "no-such-order", &len, NULL));
     assert_int_equal(add_pizza(o, "no-such-order", "p-1", "none"), ORDERS_UNKNOWN);
     orders_remove(o, "no-such-order"); /* harmless */
     struct orders_stats st;
@@ -128,31 +128,31 @@ static void unknown_order(void **state) {
 
 static void duplicate_order_is_refused(void **state) {
     struct orders *o = *state;
-    assert_int_equal(orders_create(o, "order-5", 2, 0), ORDERS_OK);
+    assert_int_equal(orders_create(o, "order-5", 2, 0, NULL), ORDERS_OK);
     assert_int_equal(add_pizza(o, "order-5", "p-1", "none"), ORDERS_OK);
-    assert_int_equal(orders_create(o, "order-5", 9, 0), ORDERS_DUPLICATE);
+    assert_int_equal(orders_create(o, "order-5", 9, 0, NULL), ORDERS_DUPLICATE);
     assert_order(o, "order-5", 2, "pending", 1); /* the original is untouched */
 }
 
 static void remove_forgets_an_order(void **state) {
     struct orders *o = *state;
-    assert_int_equal(orders_create(o, "order-6", 1, 0), ORDERS_OK);
-    assert_int_equal(orders_create(o, "order-7", 1, 0), ORDERS_OK);
+    assert_int_equal(orders_create(o, "order-6", 1, 0, NULL), ORDERS_OK);
+    assert_int_equal(orders_create(o, "order-7", 1, 0, NULL), ORDERS_OK);
     orders_remove(o, "order-6");
     size_t len;
-    assert_null(orders_render(o, "order-6", &len));
+    assert_null(orders_render(o, "order-6", &len, NULL));
     assert_order(o, "order-7", 1, "pending", 0);
     /* the id can be used again */
-    assert_int_equal(orders_create(o, "order-6", 2, 0), ORDERS_OK);
+    assert_int_equal(orders_create(o, "order-6", 2, 0, NULL), ORDERS_OK);
     assert_order(o, "order-6", 2, "pending", 0);
 }
 
 static void stats_count_pending_and_complete(void **state) {
     struct orders *o = *state;
     struct orders_stats st;
-    assert_int_equal(orders_create(o, "s-1", 1, 0), ORDERS_OK);
-    assert_int_equal(orders_create(o, "s-2", 2, 0), ORDERS_OK);
-    assert_int_equal(orders_create(o, "s-3", 1, 0), ORDERS_OK);
+    assert_int_equal(orders_create(o, "s-1", 1, 0, NULL), ORDERS_OK);
+    assert_int_equal(orders_create(o, "s-2", 2, 0, NULL), ORDERS_OK);
+    assert_int_equal(orders_create(o, "s-3", 1, 0, NULL), ORDERS_OK);
     orders_stats(o, &st);
     assert_int_equal(st.pending, 3);
     assert_int_equal(st.complete, 0);
@@ -174,11 +174,11 @@ static void full_store_refuses_when_all_pending(void **state) {
     (void)state;
     struct orders *o = orders_new(2);
     assert_non_null(o);
-    assert_int_equal(orders_create(o, "a", 1, 0), ORDERS_OK);
-    assert_int_equal(orders_create(o, "b", 1, 0), ORDERS_OK);
-    assert_int_equal(orders_create(o, "c", 1, 0), ORDERS_FULL);
+    assert_int_equal(orders_create(o, "a", 1, 0, NULL), ORDERS_OK);
+    assert_int_equal(orders_create(o, "b", 1, 0, NULL), ORDERS_OK);
+    assert_int_equal(orders_create(o, "c", 1, 0, NULL), ORDERS_FULL);
     size_t len;
-    assert_null(orders_render(o, "c", &len));
+    assert_null(orders_render(o, "c", &len, NULL));
     assert_order(o, "a", 1, "pending", 0);
     assert_order(o, "b", 1, "pending", 0);
     orders_free(o);
@@ -188,12 +188,12 @@ static void full_store_evicts_oldest_complete(void **state) {
     (void)state;
     struct orders *o = orders_new(2);
     assert_non_null(o);
-    assert_int_equal(orders_create(o, "a", 1, 0), ORDERS_OK);
-    assert_int_equal(orders_create(o, "b", 1, 0), ORDERS_OK);
+    assert_int_equal(orders_create(o, "a", 1, 0, NULL), ORDERS_OK);
+    assert_int_equal(orders_create(o, "b", 1, 0, NULL), ORDERS_OK);
     assert_int_equal(add_pizza(o, "b", "p", "none"), ORDERS_OK); /* b complete, a pending */
-    assert_int_equal(orders_create(o, "c", 1, 0), ORDERS_OK);
+    assert_int_equal(orders_create(o, "c", 1, 0, NULL), ORDERS_OK);
     size_t len;
-    assert_null(orders_render(o, "b", &len));
+    assert_null(orders_render(o, "b", &len, NULL));
     assert_order(o, "a", 1, "pending", 0);
     assert_order(o, "c", 1, "pending", 0);
     struct orders_stats st;
@@ -204,8 +204,8 @@ static void full_store_evicts_oldest_complete(void **state) {
     /* with two complete, the older one goes first */
     assert_int_equal(add_pizza(o, "c", "p", "none"), ORDERS_OK);
     assert_int_equal(add_pizza(o, "a", "p", "none"), ORDERS_OK);
-    assert_int_equal(orders_create(o, "d", 1, 0), ORDERS_OK);
-    assert_null(orders_render(o, "a", &len));
+    assert_int_equal(orders_create(o, "d", 1, 0, NULL), ORDERS_OK);
+    assert_null(orders_render(o, "a", &len, NULL));
     assert_order(o, "c", 1, "complete", 1);
     assert_order(o, "d", 1, "pending", 0);
     orders_free(o);
@@ -218,15 +218,15 @@ static void many_orders_stay_bounded(void **state) {
     char id[32];
     for (int i = 0; i < 1000; i++) {
         snprintf(id, sizeof(id), "bulk-%d", i);
-        assert_int_equal(orders_create(o, id, 1, 0), ORDERS_OK);
+        assert_int_equal(orders_create(o, id, 1, 0, NULL), ORDERS_OK);
         assert_int_equal(add_pizza(o, id, "p", "none"), ORDERS_OK);
     }
     struct orders_stats st;
     orders_stats(o, &st);
     assert_int_equal(st.pending + st.complete, 50);
     size_t len;
-    assert_null(orders_render(o, "bulk-949", &len));
-    char *text = orders_render(o, "bulk-950", &len);
+    assert_null(orders_render(o, "bulk-949", &len, NULL));
+    char *text = orders_render(o, "bulk-950", &len, NULL);
     assert_non_null(text);
     free(text);
     orders_free(o);
@@ -237,22 +237,62 @@ static void many_orders_stay_bounded(void **state) {
 static void expire_drops_only_old_complete_orders(void **state) {
     struct orders *o = *state;
     char json[] = "{\"id\":\"x\"}";
-    assert_int_equal(orders_create(o, "old-done", 1, 100), ORDERS_OK);
-    assert_int_equal(orders_create(o, "old-pending", 2, 200), ORDERS_OK);
-    assert_int_equal(orders_create(o, "new-done", 1, 300), ORDERS_OK);
-    assert_int_equal(orders_add_pizza(o, "old-done", "p1", json, strlen(json), 150), ORDERS_OK);
-    assert_int_equal(orders_add_pizza(o, "old-pending", "p2", json, strlen(json), 250), ORDERS_OK);
-    assert_int_equal(orders_add_pizza(o, "new-done", "p3", json, strlen(json), 1000), ORDERS_OK);
+    assert_int_equal(orders_create(o, "old-done", 1, 100, NULL), ORDERS_OK);
+    assert_int_equal(orders_create(o, "old-pending", 2, 200, NULL), ORDERS_OK);
+    assert_int_equal(orders_create(o, "new-done", 1, 300, NULL), ORDERS_OK);
+    assert_int_equal(orders_add_pizza(o, "old-done", "p1", json, strlen(json), 150, NULL),
+                     ORDERS_OK);
+    assert_int_equal(orders_add_pizza(o, "old-pending", "p2", json, strlen(json), 250, NULL),
+                     ORDERS_OK);
+    assert_int_equal(orders_add_pizza(o, "new-done", "p3", json, strlen(json), 1000, NULL),
+                     ORDERS_OK);
     assert_int_equal(orders_expire(o, 500), 1);
     size_t len;
-    char *body = orders_render(o, "old-done", &len);
+    char *body = orders_render(o, "old-done", &len, NULL);
     assert_null(body);
-    assert_non_null(body = orders_render(o, "old-pending", &len));
+    assert_non_null(body = orders_render(o, "old-pending", &len, NULL));
     free(body);
-    assert_non_null(body = orders_render(o, "new-done", &len));
+    assert_non_null(body = orders_render(o, "new-done", &len, NULL));
     free(body);
     assert_int_equal(orders_expire(o, 2000), 1); /* now new-done is old too */
-    assert_null(orders_render(o, "new-done", &len));
+    assert_null(orders_render(o, "new-done", &len, NULL));
+}
+
+/* The context an order was created under is shown with it, and its last
+ * pizza reports the completion with what timing and logging need. */
+static void origin_is_kept_and_completion_reported(void **state) {
+    struct orders *o = *state;
+    const char *tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    const struct order_origin origin = {tp, 1};
+    char json[] = "{\"id\":\"x\"}";
+    struct orders_completion done = {.completed = 7};
+    int complete = -1;
+    size_t len;
+    assert_int_equal(orders_create(o, "traced", 2, 1000, &origin), ORDERS_OK);
+    json_t *doc = render_doc(o, "traced");
+    assert_string_equal(json_string_value(json_object_get(doc, "traceparent")), tp);
+    json_decref(doc);
+    assert_int_equal(orders_add_pizza(o, "traced", "p1", json, strlen(json), 1500, &done),
+                     ORDERS_OK);
+    assert_int_equal(done.completed, 0);
+    free(orders_render(o, "traced", &len, &complete));
+    assert_int_equal(complete, 0);
+    assert_int_equal(orders_add_pizza(o, "traced", "p2", json, strlen(json), 2500, &done),
+                     ORDERS_OK);
+    assert_int_equal(done.completed, 1);
+    assert_int_equal(done.created_ms, 1000);
+    assert_int_equal(done.local, 1);
+    assert_string_equal(done.traceparent, tp);
+    free(orders_render(o, "traced", &len, &complete));
+    assert_int_equal(complete, 1);
+    assert_int_equal(orders_add_pizza(o, "traced", "p2", json, strlen(json), 2600, &done),
+                     ORDERS_DUPLICATE);
+    assert_int_equal(done.completed, 0); /* a redelivery completes nothing */
+
+    assert_int_equal(orders_create(o, "plain", 1, 0, NULL), ORDERS_OK);
+    doc = render_doc(o, "plain");
+    assert_null(json_object_get(doc, "traceparent"));
+    json_decref(doc);
 }
 
 static void free_accepts_null(void **state) {
@@ -274,6 +314,7 @@ int main(void) {
         cmocka_unit_test(full_store_evicts_oldest_complete),
         cmocka_unit_test(many_orders_stay_bounded),
         cmocka_unit_test_setup_teardown(expire_drops_only_old_complete_orders, setup, teardown),
+        cmocka_unit_test_setup_teardown(origin_is_kept_and_completion_reported, setup, teardown),
         cmocka_unit_test(free_accepts_null),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -37,6 +37,22 @@ static void count_rejects_malformed_and_out_of_range(void **state) {
     }
 }
 
+static void uint_takes_zero_and_plain_decimals_only(void **state) {
+    (void)state;
+    long out = -7;
+    assert_int_equal(parse_uint("0", 30, &out), 0);
+    assert_int_equal(out, 0);
+    assert_int_equal(parse_uint("30", 30, &out), 0);
+    assert_int_equal(out, 30);
+    static const char *const bad[] = {"", "00", "01", "-0", "+1", "31", "1.0", " 1", "1s", "0x1"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        out = -7;
+        if (parse_uint(bad[i], 30, &out) != -1) fail_msg("accepted \"%s\"", bad[i]);
+        assert_int_equal(out, -7);
+    }
+    assert_int_equal(parse_uint(NULL, 30, &out), -1);
+}
+
 static void count_rejects_null(void **state) {
     (void)state;
     long out = -7;
@@ -102,6 +118,7 @@ int main(void) {
         cmocka_unit_test(count_accepts_plain_decimals),
         cmocka_unit_test(count_rejects_malformed_and_out_of_range),
         cmocka_unit_test(count_rejects_null),
+        cmocka_unit_test(uint_takes_zero_and_plain_decimals_only),
         cmocka_unit_test(count_respects_max_exactly),
         cmocka_unit_test(count_never_overflows_at_long_max),
         cmocka_unit_test(order_id_accepts_its_alphabet),
