@@ -5,6 +5,7 @@ set -euo pipefail
 packages=(build-essential cmake pkg-config
           librdkafka-dev libjansson-dev libmicrohttpd-dev libinih-dev libcmocka-dev
           kcat curl jq procps wrk python3-yaml python3-jsonschema # openapi_check.py
+          docker-compose # compose_config.sh: docker-compose config, no engine needed
           dpkg-dev patch zlib1g-dev debian-archive-keyring) # mock-librdkafka.sh
 
 missing=()
