@@ -164,7 +164,7 @@ def check_dockerfile(root, binaries):
         return {}, set()
     stages = dockerfile_stages(path)
     files, copied_bins = {}, set()
-    workdir, build_bin = {}, {}
+    build_bin = {}
     for name, instrs in stages:
         wd = "/"
         for instr, args in instrs:
@@ -331,7 +331,7 @@ def expected_topics(inis):
     return topics, read_, changelogs
 
 
-def run_topics_job(svc, bootstrap):
+def run_topics_job(svc):
     """Runs the job's own script with a stub kafka-topics.sh: the calls it makes."""
     env = {k: str(v) for k, v in (svc.get("environment") or {}).items()}
     argv = list(svc.get("entrypoint") or []) + list(svc.get("command") or [])
@@ -361,7 +361,7 @@ def run_topics_job(svc, bootstrap):
 
 
 def check_topics(svc, inis, partitions, bootstrap):
-    calls = run_topics_job(svc, bootstrap)
+    calls = run_topics_job(svc)
     created = {}
     for args in calls:
         opts = {}
