@@ -67,20 +67,31 @@ def ini_has(ini, section, key):
 
 
 def readme_keys(root):
-    """[section] -> keys README's Configuration bullets document (`- `[s]`: `k` ...`)."""
+    """[section] -> keys README documents: table rows `| `[s]` ... | `key` | ...`
+    (continued by rows with an empty first cell) or bullets `- `[s]`: `k`, ...`."""
     keys = {}
     path = os.path.join(root, "README.md")
     if not os.path.exists(path):
         return keys
-    bullet = None
+    sections = []
     for line in read(path).splitlines():
-        m = re.match(r"- `\[([\w.]+)\]`", line)
-        if m:
-            bullet = m.group(1)
-        elif not line.startswith("  "):
-            bullet = None
-        if bullet:
-            keys.setdefault(bullet, set()).update(key_norm(k) for k in re.findall(r"`([\w.]+)`", line))
+        if line.startswith("|"):
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            named = re.findall(r"`\[([\w.]+)\]`", cells[0])
+            if named:
+                sections = named
+            elif cells[0]:
+                sections = []
+            found = re.findall(r"`([\w.]+)`", cells[1]) if len(cells) > 1 else []
+        else:
+            m = re.match(r"- `\[([\w.]+)\]`", line)
+            if m:
+                sections = [m.group(1)]
+            elif not line.startswith("  "):
+                sections = []
+            found = re.findall(r"`([\w.]+)`", line)
+        for sec in sections:
+            keys.setdefault(sec, set()).update(key_norm(k) for k in found)
     return keys
 
 
