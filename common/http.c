@@ -13,6 +13,9 @@
 #include <unistd.h>
 
 #define HTTP_MAX_HEADERS 4
+/* An oversize body (one that did not declare its length) is read and dropped
+ * this far past the limit so the client gets its 413, then the connection is closed. */
+#define HTTP_DRAIN_MAX (1024 * 1024)
 
 /* Label values of pizza_http_requests_total: a fixed set, so a client cannot
  * grow /metrics by inventing paths or methods. */
@@ -252,19 +255,20 @@ static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, c
         *req_cls = r;
         return http_declared_too_large(s, r, url) ? http_queue(r) : MHD_YES;
     }
-    if (r->handled) { /* resumed, or body still arriving after an early 413 */
-        *upload_size = 0;
-        return r->replied ? http_queue(r) : MHD_YES;
-    }
     if (*upload_size) {
         r->body_seen += *upload_size;
         *upload_size = 0;
+        if (r->handled) /* an oversize body being drained: past a bound, just hang up */
+            return r->body_seen - s->body_limit <= HTTP_DRAIN_MAX ? MHD_YES : MHD_NO;
         if (r->body_seen <= s->body_limit) return MHD_YES;
+        /* MHD takes an answer only once the body is in: it goes out then */
         r->handled = 1;
         r->route = http_route_of_path(s, url);
         http_reply_error(r, 413, "request body over %zu bytes", s->body_limit);
-        return http_queue(r);
+        return MHD_YES;
     }
+    if (r->handled) /* resumed, or the end of a body after a 413 */
+        return r->replied ? http_queue(r) : MHD_YES;
     return http_dispatch(s, r, url, method);
 }
 

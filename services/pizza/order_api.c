@@ -192,6 +192,8 @@ static enum http_result order_get(struct http_req *r, const char *param, void *a
                          ps->max_wait_s);
         return HTTP_DONE;
     }
+    /* an order not restored yet is not unknown */
+    if (!atomic_load(&ps->serving)) return order_reject(r, "restoring state");
     return order_wait(ps, r, param, seconds);
 }
 

@@ -716,8 +716,10 @@ def phase_restoring(c, spec):
     a = c.request("pizza-service", "POST", "/order/1", 503)
     if a and a.json and a.json.get("error") != "restoring state":
         problem("POST while restoring: error %r" % a.json.get("error"))
-    # not restored yet: the store is empty
-    c.request("pizza-service", "GET", "/order/" + UNKNOWN_ID, 404)
+    # not restored yet: no order is known to be unknown
+    a = c.request("pizza-service", "GET", "/order/" + UNKNOWN_ID, 503)
+    if a and a.json and a.json.get("error") != "restoring state":
+        problem("GET while restoring: error %r" % a.json.get("error"))
     a = c.request("cheese-reporter", "GET", "/ready", 503)
     if a and a.json and not a.json.get("reason", "").startswith("restoring from "):
         problem("cheese-reporter /ready while restoring: reason %r" % a.json.get("reason"))
