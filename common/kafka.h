@@ -17,6 +17,9 @@ enum kafka_role { KAFKA_PRODUCER, KAFKA_CONSUMER };
 rd_kafka_conf_t *kafka_conf_new(const struct cfg *c, enum kafka_role role, const char *client_id,
                                 char *errstr, size_t sz);
 
+/* kafka_stats.c */
+/** Routes conf's statistics to kafka_brokers_up() (kafka_conf_new does). */
+void kafka_conf_track_health(rd_kafka_conf_t *conf);
 /** For a group consumer's conf (after kafka_conf_new): its statistics also
  * publish pizza_consumer_lag{topic,partition} for each assigned partition;
  * a partition no longer assigned leaves /metrics. */
@@ -24,6 +27,10 @@ void kafka_conf_track_lag(rd_kafka_conf_t *conf);
 /** rk is closing: its partitions' lag leaves /metrics. */
 void kafka_lag_forget(const rd_kafka_t *rk);
 
+/* kafka_consumed.c */
+/** Makes a consumer made from conf count what it hands out (kafka_conf_new
+ * does, for consumers). */
+void kafka_conf_count_consumed(rd_kafka_conf_t *conf);
 /** pizza_events_consumed_total{topic}: every consumer made from
  * kafka_conf_new() counts the records it hands out; this registers a topic's
  * series before its first record. @returns NULL when out of memory. */
