@@ -2,7 +2,8 @@
 # Installs dependencies, builds from scratch and runs every test under ctest:
 # once on the normal build, once on an AddressSanitizer + UBSan build (any
 # sanitizer report in a daemon fails its test). SANITIZE=0 skips the second.
-# CHAOS_ORDERS / CHAOS_LOAD_S / CHAOS_SEED tune tests/e2e/chaos.sh.
+# CHAOS_ORDERS / CHAOS_LOAD_S / CHAOS_SEED tune tests/e2e/chaos.sh;
+# CTEST_PARALLEL (3) is how many tests run at once.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
@@ -15,7 +16,9 @@ run_suite() { # BUILD_DIR CTEST_ARGS [cmake args...]
     rm -rf "$dir"
     BUILD_DIR=$dir bash "$root/scripts/build.sh" "$@"
     # shellcheck disable=SC2086
-    (cd "$dir" && ctest --output-on-failure --timeout 300 $select)
+    # the e2e tests mostly wait on brokers and daemons: three at a time keep two
+    # cores busy (the heavy ones are RUN_SERIAL, see tests/CMakeLists.txt)
+    (cd "$dir" && ctest --output-on-failure --timeout 300 --parallel "${CTEST_PARALLEL:-3}" $select)
 }
 
 echo "== tests: release build" >&2
