@@ -209,14 +209,44 @@ struct consumer *consumer_new(const struct cfg *cf, const char *client_id, const
     return c;
 }
 
+/* Leaving the group needs its coordinator, and in an outage librdkafka's
+ * blocking close waits for it past what a supervisor grants a stopping
+ * daemon. So the close runs in the background while this thread serves its
+ * rebalance callback (the revoke hook commits the open batch), for at most
+ * this long; a member that could not say goodbye is timed out by the group,
+ * as a crashed one is. */
+#define CONSUMER_CLOSE_MAX_MS 4000
+
+/* @returns 1 when the consumer closed, 0 when it gave up. */
+static int consumer_close(rd_kafka_t *rk) {
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_error_t *error = q ? rd_kafka_consumer_close_queue(rk, q) : NULL;
+    if (!q || error) {
+        log_warn("leaving the group: %s", error ? rd_kafka_error_string(error) : "out of memory");
+        if (error) rd_kafka_error_destroy(error);
+        if (q) rd_kafka_queue_destroy(q);
+        return 0;
+    }
+    long long deadline = kafka_now_ms() + CONSUMER_CLOSE_MAX_MS;
+    while (!rd_kafka_consumer_closed(rk) && kafka_now_ms() < deadline)
+        rd_kafka_queue_poll_callback(q, 100);
+    int closed = rd_kafka_consumer_closed(rk);
+    if (!closed)
+        log_warn("could not leave the group within %d ms (no coordinator?); the group will time "
+                 "this member out",
+                 CONSUMER_CLOSE_MAX_MS);
+    rd_kafka_queue_destroy(q);
+    return closed;
+}
+
 void consumer_free(struct consumer *c) {
     if (!c) return;
     if (c->queue) rd_kafka_queue_destroy(c->queue);
-    rd_kafka_resp_err_t err = rd_kafka_consumer_close(c->rk);
-    if (err) log_warn("leaving the group: %s", rd_kafka_err2str(err));
+    int closed = consumer_close(c->rk);
     kafka_lag_forget(c->rk);
     metric_set(c->assigned_gauge, 0);
-    rd_kafka_destroy(c->rk);
+    /* a destroy would otherwise try the blocking close again */
+    rd_kafka_destroy_flags(c->rk, closed ? 0 : RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     free(c->runs);
     free(c);
 }
