@@ -9,14 +9,23 @@
                    | select($c.m == $k) | .value + {round: ($c.n | tonumber)}] | sort_by(.round);
   def peak_rss($k): [$r | to_entries[] | select(.key | test("^rss-chain-" + $k + "-[0-9]+$")) | .value | to_entries[]]
                     | group_by(.key) | map({key: .[0].key, value: (map(.value) | max)}) | from_entries;
-  # the median round by rate, every round's rate, and the worst peak RSS of all rounds
+  # CPU seconds of all the phase's processes together (the four stages or relays)
+  def cpu_s($k; $n): [$r["cpu-chain-" + $k + "-" + ($n | tostring)] // {} | .[]] | add;
+  # the median round by rate, every round's rate and CPU, and the worst peak RSS of all rounds
   def chain($k): rounds($k) as $rs
       | if $rs == [] then null
         else ($rs | median_by(.rate))
-             + {round_rates: ($rs | map(.rate)), peak_rss_kb: peak_rss($k)} end;
+             + {round_rates: ($rs | map(.rate)), round_cpu_s: ($rs | map(cpu_s($k; .round))),
+                peak_rss_kb: peak_rss($k)} end;
   # one ratio per round (runs seconds apart), then their median
   def ratios($k): [rounds($k)[] as $a | rounds("relay")[] | select(.round == $a.round and .rate > 0)
                    | ($a.rate / .rate * 1000 | round) / 1000];
+  # CPU per pizza against the relay's, per round: what a shared machine's
+  # noise moves far less than a rate
+  def cpu_ratios($k): [rounds($k)[] as $a | cpu_s($k; $a.round) as $mine
+                       | cpu_s("relay"; $a.round) as $relay
+                       | select($mine != null and $relay != null and $relay > 0)
+                       | ($mine / $relay * 100 | round) / 100];
   def pipe($g): {latency: $r["latency-" + $g], http_post: $r["post-" + $g], http_get: $r["get-" + $g],
                  memory: $r["memory-" + $g], peak_rss_kb: $r["rss-pipeline-" + $g]};
   def target($name; $v; $op; $limit; $unit):
@@ -30,6 +39,8 @@
 | .chain.round_ratios_at_least_once = ratios("at_least_once")
 | .chain.ratio_exactly_once = (.chain.round_ratios_exactly_once | median)
 | .chain.ratio_at_least_once = (.chain.round_ratios_at_least_once | median)
+| .chain.cpu_ratio_exactly_once = (cpu_ratios("exactly_once") | median)
+| .chain.cpu_ratio_at_least_once = (cpu_ratios("at_least_once") | median)
 | . as $d
 | .targets = [
     target("chain at_least_once / relay"; $d.chain.ratio_at_least_once; ">="; 0.8; "x"),

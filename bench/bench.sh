@@ -52,17 +52,22 @@ proc_kb() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
 # record FILE JSON: stores one measurement.
 record() { printf '%s\n' "$2" >"$RESULTS/$1.json"; }
 
+# proc_cpu_s PID: CPU seconds (user + system) the process has used.
+proc_cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"; }
+
 # phase_stop PHASE: checks every process of the phase is still alive, records
-# its peak RSS, stops the daemons, then the broker.
+# its peak RSS and CPU time, stops the daemons, then the broker.
 phase_stop() {
-    local phase=$1 name pid mem='{}'
+    local phase=$1 name pid mem='{}' cpu='{}'
     for name in "${!LIB_PIDS[@]}"; do
         [[ $name == broker ]] && continue
         pid=${LIB_PIDS[$name]}
         lib_alive "$pid" || fail "$name died during phase $phase: $(tail -n 3 "$WORK/$name.log")"
         mem=$(jq -c --arg n "$name" --argjson kb "$(proc_kb "$pid" VmHWM)" '. + {($n): $kb}' <<<"$mem")
+        cpu=$(jq -c --arg n "$name" --argjson s "$(proc_cpu_s "$pid")" '. + {($n): $s}' <<<"$cpu")
     done
     record "rss-$phase" "$mem"
+    record "cpu-$phase" "$cpu"
     for name in "${!LIB_PIDS[@]}"; do
         [[ $name == broker ]] && continue
         stop_daemon "$name" || say "$name exited with code $? when stopped"

@@ -23,6 +23,9 @@ q '.chain as $c | ["relay", "exactly_once", "at_least_once"][] as $k | $c[$k] | 
     done
 q '.chain | to_entries[] | select(.key | startswith("round_ratios_")) | select(.value | length > 1)
    | "   rounds, \(.key | ltrimstr("round_ratios_")) x relay: \(.value | map(tostring) | join(", "))"'
+q '.chain as $c | [["exactly_once", "at_least_once"][] | select($c["cpu_ratio_" + .] != null)
+   | "\(.) \($c["cpu_ratio_" + .]) x"] | select(length > 0)
+   | "   CPU of the four processes over the phase, x relay (median round): " + join(", ")'
 
 printf '\n2. Order latency: open loop, POST /order/1 at %s/s for %s s; ms from each due time\n' \
     "$(q .params.rate)" "$(q .params.seconds)"
