@@ -281,31 +281,11 @@ static void http_on_completed(void *cls, struct MHD_Connection *conn, void **req
     *req_cls = NULL;
 }
 
-static int http_hex(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/* Decodes %XX in place like MHD's own unescaper, except %00: handlers get the
- * path as a C string, where a decoded NUL would silently cut "1%00x" to "1". */
-static size_t http_unescape(void *cls, struct MHD_Connection *conn, char *s) {
+/* MHD's unescape callback: ours, so a %00 is not decoded into the C string. */
+static size_t http_on_unescape(void *cls, struct MHD_Connection *conn, char *s) {
     (void)cls;
     (void)conn;
-    char *out = s;
-    for (const char *in = s; *in; in++) {
-        int hi, lo;
-        if (in[0] == '%' && (hi = http_hex(in[1])) >= 0 && (lo = http_hex(in[2])) >= 0 &&
-            (hi | lo) != 0) {
-            *out++ = (char)(hi * 16 + lo);
-            in += 2;
-        } else {
-            *out++ = *in;
-        }
-    }
-    *out = '\0';
-    return (size_t)(out - s);
+    return http_url_unescape(s);
 }
 
 static void http_on_mhd_log(void *cls, const char *fmt, va_list ap) {
@@ -334,7 +314,7 @@ struct http_server *http_start(const struct http_route *routes, size_t n, int po
     s->mhd = MHD_start_daemon(
         flags, (uint16_t)port, NULL, NULL, http_on_request, s, /* logger first: MHD wants it */
         MHD_OPTION_EXTERNAL_LOGGER, http_on_mhd_log, NULL, MHD_OPTION_UNESCAPE_CALLBACK,
-        http_unescape, NULL, MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, s,
+        http_on_unescape, NULL, MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, s,
         MHD_OPTION_CONNECTION_LIMIT, lim->connections, MHD_OPTION_CONNECTION_TIMEOUT,
         lim->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, lim->header_bytes,
         MHD_OPTION_THREAD_POOL_SIZE, lim->threads, MHD_OPTION_END);

@@ -29,6 +29,11 @@ struct http_route {
 int http_route_match(const struct http_route *routes, size_t n, const char *method,
                      const char *path, const char **param, char *allow, size_t allow_sz);
 
+/** Decodes %XX in s in place, as MHD's own unescaper does, except %00, which
+ * stays as it is: handlers get the path as a C string, where a decoded NUL
+ * would silently cut "1%00x" to "1". @returns the new length. */
+size_t http_url_unescape(char *s);
+
 struct http_limits {
     unsigned connections;    /* concurrent connections */
     unsigned idle_timeout_s; /* closes idle keep-alive connections */

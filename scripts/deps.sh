@@ -6,7 +6,9 @@ packages=(build-essential cmake pkg-config
           librdkafka-dev libjansson-dev libmicrohttpd-dev libinih-dev libcmocka-dev
           kcat curl jq procps wrk python3-yaml python3-jsonschema # openapi_check.py
           docker-compose # compose_config.sh: docker-compose config, no engine needed
-          dpkg-dev patch zlib1g-dev debian-archive-keyring) # mock-librdkafka.sh
+          dpkg-dev patch zlib1g-dev debian-archive-keyring # mock-librdkafka.sh
+          clang libclang-rt-14-dev # libFuzzer targets (tests/fuzz)
+          valgrind) # e2e_valgrind: the daemons under memcheck
 
 missing=()
 for p in "${packages[@]}"; do

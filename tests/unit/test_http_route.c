@@ -1,4 +1,4 @@
-/* http.h: the pure router http_route_match. */
+/* http.h: the pure router http_route_match and the URL unescaper. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -186,6 +186,26 @@ static void small_allow_buffer_is_not_overrun(void **state) {
         assert_int_equal(buf.canary[i], 'Z');
 }
 
+static void unescape_is(const char *in, const char *want) {
+    char s[64];
+    strcpy(s, in);
+    assert_int_equal(http_url_unescape(s), strlen(want));
+    assert_string_equal(s, want);
+}
+
+static void percent_escapes_decode_except_nul(void **state) {
+    (void)state;
+    unescape_is("/order/%31%32", "/order/12");
+    unescape_is("%2f%2F%7e", "//~");
+    unescape_is("1%00x", "1%00x"); /* a NUL would cut the C string short */
+    unescape_is("%", "%");         /* incomplete escapes stay as they are */
+    unescape_is("%4", "%4");
+    unescape_is("%4g%g4", "%4g%g4");
+    unescape_is("%%41", "%A");
+    unescape_is("+", "+"); /* paths have no '+' for space */
+    unescape_is("", "");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(exact_paths_match),
@@ -197,6 +217,7 @@ int main(void) {
         cmocka_unit_test(method_is_case_sensitive),
         cmocka_unit_test(unknown_path_is_no_route),
         cmocka_unit_test(small_allow_buffer_is_not_overrun),
+        cmocka_unit_test(percent_escapes_decode_except_nul),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
