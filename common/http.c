@@ -1,5 +1,6 @@
 #include "http.h"
 
+#include "http_deadline.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -10,12 +11,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define HTTP_MAX_HEADERS 4
 /* An oversize body (one that did not declare its length) is read and dropped
  * this far past the limit so the client gets its 413, then the connection is closed. */
 #define HTTP_DRAIN_MAX (1024 * 1024)
+/* Our limits on a request head answer with a JSON error. libmicrohttpd's own
+ * memory limit, which answers with HTML or hangs up, sits well above them,
+ * so only a head far over the limit meets it. */
+#define HTTP_POOL_BYTES(header_bytes) (2 * (header_bytes) + 8192)
+#define HTTP_MAX_URL_BYTES 8192
+#define HTTP_MAX_HEADER_FIELDS 100
+/* A flood of refused connections must not become a flood of log lines. */
+#define HTTP_LOG_PER_SECOND 5
 
 /* Label values of pizza_http_requests_total: a fixed set, so a client cannot
  * grow /metrics by inventing paths or methods. */
@@ -32,7 +42,12 @@ struct http_server {
     struct http_route *routes;
     size_t n_routes;
     size_t body_limit;
+    size_t header_limit;
     int port;
+    struct http_deadlines *deadlines;
+    pthread_mutex_t log_lock;
+    time_t log_second;
+    unsigned log_count; /* this second's libmicrohttpd messages */
     /* [route (n_routes = unmatched)][method][code]: filled on first use, then
      * counting is one atomic load and one atomic add */
     _Atomic(struct metric *) *requests;
@@ -41,10 +56,11 @@ struct http_server {
 struct http_req {
     struct http_server *server;
     struct MHD_Connection *conn;
-    int route;            /* index in server->routes, or HTTP_NO_ROUTE / HTTP_ROUTE_UNSET */
-    int method;           /* index in http_methods */
-    pthread_mutex_t lock; /* orders a late http_reply() against the suspend */
-    int handled;          /* the handler has run */
+    struct http_conn *deadline; /* the connection's; NULL if untracked */
+    int route;                  /* index in server->routes, or HTTP_NO_ROUTE / HTTP_ROUTE_UNSET */
+    int method;                 /* index in http_methods */
+    pthread_mutex_t lock;       /* orders a late http_reply() against the suspend */
+    int handled;                /* the handler has run */
     int suspended;
     int replied;
     int queued;
@@ -201,6 +217,7 @@ static enum MHD_Result http_dispatch(struct http_server *s, struct http_req *r, 
     const char *param;
     char allow[64];
     int i = http_route_match(s->routes, s->n_routes, method, url, &param, allow, sizeof(allow));
+    http_conn_request_received(r->deadline); /* the request is in; its answer may take long */
     r->handled = 1;
     r->route = i >= 0 ? i : http_route_of_path(s, url);
     if (i == HTTP_NO_ROUTE) {
@@ -237,6 +254,43 @@ static int http_declared_too_large(struct http_server *s, struct http_req *r, co
     return 1;
 }
 
+struct http_head_size {
+    size_t bytes;
+    unsigned fields;
+};
+
+static enum MHD_Result http_head_add(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     size_t key_size, const char *value, size_t value_size) {
+    struct http_head_size *h = cls;
+    (void)kind;
+    (void)key;
+    (void)value;
+    h->bytes += key_size + value_size + 4; /* ": " and CRLF, or '=' and '&' */
+    h->fields++;
+    return MHD_YES;
+}
+
+/* Answers a request head over our limits with a JSON 414 or 431. */
+static int http_head_too_large(struct http_server *s, struct http_req *r, const char *url) {
+    struct http_head_size head = {strlen(url), 0};
+    MHD_get_connection_values_n(r->conn, MHD_GET_ARGUMENT_KIND, http_head_add, &head);
+    if (head.bytes > HTTP_MAX_URL_BYTES) {
+        r->handled = 1;
+        http_reply_error(r, 414, "URL over %d bytes", HTTP_MAX_URL_BYTES);
+        return 1;
+    }
+    head.fields = 0;
+    MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND, http_head_add, &head);
+    if (head.bytes <= s->header_limit && head.fields <= HTTP_MAX_HEADER_FIELDS) return 0;
+    r->handled = 1;
+    r->route = http_route_of_path(s, url);
+    if (head.fields > HTTP_MAX_HEADER_FIELDS)
+        http_reply_error(r, 431, "over %d header fields", HTTP_MAX_HEADER_FIELDS);
+    else
+        http_reply_error(r, 431, "request head over %zu bytes", s->header_limit);
+    return 1;
+}
+
 static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                        const char *method, const char *version,
                                        const char *upload_data, size_t *upload_size,
@@ -251,9 +305,13 @@ static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, c
         r->conn = conn;
         r->route = HTTP_ROUTE_UNSET;
         r->method = (int)http_method_slot(method);
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        r->deadline = info ? info->socket_context : NULL;
         pthread_mutex_init(&r->lock, NULL);
         *req_cls = r;
-        return http_declared_too_large(s, r, url) ? http_queue(r) : MHD_YES;
+        return http_head_too_large(s, r, url) || http_declared_too_large(s, r, url) ? http_queue(r)
+                                                                                    : MHD_YES;
     }
     if (*upload_size) {
         r->body_seen += *upload_size;
@@ -277,8 +335,36 @@ static void http_on_completed(void *cls, struct MHD_Connection *conn, void **req
     (void)cls;
     (void)conn;
     (void)toe;
-    http_req_free(*req_cls);
+    struct http_req *r = *req_cls;
+    /* answered early (e.g. 431), perhaps on a connection kept alive: the next
+     * request's clock starts at its own request line */
+    if (r) http_conn_request_received(r->deadline);
+    http_req_free(r);
     *req_cls = NULL;
+}
+
+static void http_on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                               enum MHD_ConnectionNotificationCode toe) {
+    struct http_server *s = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        http_conn_close(s->deadlines, *socket_context);
+        *socket_context = NULL;
+        return;
+    }
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    /* untracked (out of memory): only the idle timeout bounds it */
+    *socket_context = info ? http_conn_open(s->deadlines, info->connect_fd) : NULL;
+}
+
+/* Called when a request line has arrived, before its headers. */
+static void *http_on_request_line(void *cls, const char *uri, struct MHD_Connection *conn) {
+    (void)cls;
+    (void)uri;
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    if (info) http_conn_request_started(info->socket_context);
+    return NULL; /* no request state yet: http_on_request makes it */
 }
 
 /* MHD's unescape callback: ours, so a %00 is not decoded into the C string. */
@@ -289,8 +375,20 @@ static size_t http_on_unescape(void *cls, struct MHD_Connection *conn, char *s) 
 }
 
 static void http_on_mhd_log(void *cls, const char *fmt, va_list ap) {
+    struct http_server *s = cls;
     char msg[512];
-    (void)cls;
+    time_t now = time(NULL);
+    unsigned dropped = 0;
+    pthread_mutex_lock(&s->log_lock);
+    if (now != s->log_second) {
+        dropped = s->log_count > HTTP_LOG_PER_SECOND ? s->log_count - HTTP_LOG_PER_SECOND : 0;
+        s->log_second = now;
+        s->log_count = 0;
+    }
+    int quiet = ++s->log_count > HTTP_LOG_PER_SECOND;
+    pthread_mutex_unlock(&s->log_lock);
+    if (dropped) log_warn("http: %u more messages in the last second not logged", dropped);
+    if (quiet) return;
     vsnprintf(msg, sizeof(msg), fmt, ap);
     msg[strcspn(msg, "\n")] = '\0';
     log_warn("http: %s", msg);
@@ -299,25 +397,37 @@ static void http_on_mhd_log(void *cls, const char *fmt, va_list ap) {
 struct http_server *http_start(const struct http_route *routes, size_t n, int port,
                                const struct http_limits *lim, char *errstr, size_t sz) {
     struct http_server *s = calloc(1, sizeof(*s));
-    if (!s || !(s->routes = malloc(n * sizeof(*routes))) ||
+    if (!s) {
+        snprintf(errstr, sz, "out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&s->log_lock, NULL);
+    if (!(s->routes = malloc(n * sizeof(*routes))) ||
         !(s->requests = calloc((n + 1) * HTTP_N_METHODS * HTTP_N_CODES, sizeof(*s->requests)))) {
         snprintf(errstr, sz, "out of memory");
-        if (s) free(s->routes);
-        free(s);
+        http_stop(s);
+        return NULL;
+    }
+    if (!(s->deadlines = http_deadlines_start(lim->request_timeout_s, errstr, sz))) {
+        http_stop(s);
         return NULL;
     }
     memcpy(s->routes, routes, n * sizeof(*routes));
     s->n_routes = n;
     s->body_limit = lim->body_bytes;
+    s->header_limit = lim->header_bytes;
     unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG;
     s->mhd = MHD_start_daemon(
         flags, (uint16_t)port, NULL, NULL, http_on_request, s, /* logger first: MHD wants it */
-        MHD_OPTION_EXTERNAL_LOGGER, http_on_mhd_log, NULL, MHD_OPTION_UNESCAPE_CALLBACK,
+        MHD_OPTION_EXTERNAL_LOGGER, http_on_mhd_log, s, MHD_OPTION_UNESCAPE_CALLBACK,
         http_on_unescape, NULL, MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, s,
-        MHD_OPTION_CONNECTION_LIMIT, lim->connections, MHD_OPTION_CONNECTION_TIMEOUT,
-        lim->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, lim->header_bytes,
-        MHD_OPTION_THREAD_POOL_SIZE, lim->threads, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_CONNECTION, http_on_connection, s, MHD_OPTION_URI_LOG_CALLBACK,
+        http_on_request_line, s, MHD_OPTION_CONNECTION_LIMIT, lim->connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, lim->connections_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
+        lim->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)HTTP_POOL_BYTES(lim->header_bytes), MHD_OPTION_THREAD_POOL_SIZE, lim->threads,
+        MHD_OPTION_END);
     if (!s->mhd) {
         snprintf(errstr, sz, "cannot listen on port %d (in use, or not permitted)", port);
         http_stop(s);
@@ -340,7 +450,9 @@ void http_quiesce(struct http_server *s) {
 
 void http_stop(struct http_server *s) {
     if (!s) return;
-    if (s->mhd) MHD_stop_daemon(s->mhd);
+    if (s->mhd) MHD_stop_daemon(s->mhd); /* closes every connection */
+    http_deadlines_stop(s->deadlines);
+    pthread_mutex_destroy(&s->log_lock);
     free(s->requests);
     free(s->routes);
     free(s);

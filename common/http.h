@@ -35,11 +35,13 @@ int http_route_match(const struct http_route *routes, size_t n, const char *meth
 size_t http_url_unescape(char *s);
 
 struct http_limits {
-    unsigned connections;    /* concurrent connections */
-    unsigned idle_timeout_s; /* closes idle keep-alive connections */
-    size_t header_bytes;     /* per-connection memory for the request head */
-    size_t body_bytes;       /* larger bodies get 413 */
-    unsigned threads;        /* polling threads */
+    unsigned connections;        /* concurrent connections */
+    unsigned connections_per_ip; /* from one client address; 0: no limit */
+    unsigned idle_timeout_s;     /* closes connections where nothing moves */
+    unsigned request_timeout_s;  /* a request must arrive whole within this */
+    size_t header_bytes;         /* a larger request head gets 431 */
+    size_t body_bytes;           /* a larger body gets 413 */
+    unsigned threads;            /* polling threads */
 };
 
 /** Starts listening on port (0 picks a free one; see http_port). routes is

@@ -8,7 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
+
+/* File descriptors the daemon needs besides its HTTP connections: Kafka
+ * connections to every broker (several per client), logs, the listen sockets. */
+#define SERVICE_FDS_RESERVED 256
 
 static volatile sig_atomic_t service_stop_requested;
 static volatile sig_atomic_t service_failed;
@@ -51,17 +56,21 @@ int service_setting(struct service *s, const char *section, const char *key, lon
 
 static int service_http_settings(struct service *s, int default_port) {
     struct http_limits *lim = &s->http_limits;
-    long port, conns, idle, header, body, threads;
+    long port, conns, per_ip, idle, request, header, body, threads;
     if (service_setting(s, "http", "port", default_port, 0, 65535, &port) == -1 ||
         service_setting(s, "http", "max_connections", 1024, 1, 65536, &conns) == -1 ||
+        service_setting(s, "http", "max_connections_per_ip", 256, 0, 65536, &per_ip) == -1 ||
         service_setting(s, "http", "idle_timeout_s", 30, 1, 3600, &idle) == -1 ||
+        service_setting(s, "http", "request_timeout_s", 10, 1, 3600, &request) == -1 ||
         service_setting(s, "http", "max_header_bytes", 16384, 1024, 1 << 20, &header) == -1 ||
         service_setting(s, "http", "max_body_bytes", 4096, 0, 1 << 20, &body) == -1 ||
         service_setting(s, "http", "threads", 2, 1, 64, &threads) == -1)
         return -1;
     s->http_port = (int)port;
     lim->connections = (unsigned)conns;
+    lim->connections_per_ip = (unsigned)per_ip;
     lim->idle_timeout_s = (unsigned)idle;
+    lim->request_timeout_s = (unsigned)request;
     lim->header_bytes = (size_t)header;
     lim->body_bytes = (size_t)body;
     lim->threads = (unsigned)threads;
@@ -160,6 +169,27 @@ static enum http_result service_metrics(struct http_req *r, const char *param, v
     return HTTP_DONE;
 }
 
+/* Raises the open-files limit to what max_connections needs, as far as the
+ * hard limit allows; past that, fewer connections are accepted than would
+ * fail later with "too many open files" (which would also starve Kafka). */
+static void service_fit_connections(struct http_limits *lim) {
+    struct rlimit rl;
+    rlim_t need = (rlim_t)lim->connections + SERVICE_FDS_RESERVED;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= need) return;
+    rlim_t was = rl.rlim_cur;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) == -1) rl.rlim_cur = was;
+    if (rl.rlim_cur >= need) return;
+    unsigned fit = rl.rlim_cur > SERVICE_FDS_RESERVED * 2
+                       ? (unsigned)(rl.rlim_cur - SERVICE_FDS_RESERVED)
+                       : (unsigned)(rl.rlim_cur / 2);
+    log_warn(
+        "http: the open-files limit (%llu) leaves room for %u connections, not max_connections "
+        "%u; raise it (ulimit -n) to %llu",
+        (unsigned long long)rl.rlim_cur, fit, lim->connections, (unsigned long long)need);
+    lim->connections = fit;
+}
+
 int service_start_http(struct service *s, const struct http_route *routes, size_t n) {
     const struct http_route builtin[] = {
         {"GET", "/health", service_health, s},
@@ -175,8 +205,8 @@ int service_start_http(struct service *s, const struct http_route *routes, size_
     }
     memcpy(all, builtin, sizeof(builtin));
     if (n) memcpy(all + nb, routes, n * sizeof(*routes));
+    service_fit_connections(&s->http_limits);
     if (!(s->http = http_start(all, n + nb, s->http_port, &s->http_limits, err, sizeof(err)))) {
-
         log_error("http: %s", err);
         return -1;
     }
