@@ -113,7 +113,8 @@ static int orders_evict_complete(struct orders *o) {
 enum orders_rc orders_create(struct orders *o, const char *id, long count, long long created_ms,
                              const struct order_origin *origin) {
     enum orders_rc rc = ORDERS_OK;
-    if (count < 1 || !parse_is_order_id(id)) return ORDERS_INVALID;
+    if (count < 1 || count > PIZZA_ORDERS_MAX_COUNT || !parse_is_order_id(id))
+        return ORDERS_INVALID;
     pthread_mutex_lock(&o->lock);
     struct order **slot = orders_slot(o, id);
     struct order *ord = NULL;

@@ -16,8 +16,14 @@ enum orders_rc {
     ORDERS_UNKNOWN,   /* no such order */
     ORDERS_FULL,      /* max_orders pending: nothing can be evicted */
     ORDERS_NOMEM,
-    ORDERS_INVALID, /* not an order id (parse_is_order_id), or count < 1 */
+    ORDERS_INVALID, /* not an order id (parse_is_order_id), or count not 1..PIZZA_ORDERS_MAX_COUNT
+                     */
 };
+
+/* The largest count an order can have: the top of [orders] max_count's range.
+ * A count comes from the changelog too, so it must be bounded here: each order
+ * allocates count slots. */
+#define PIZZA_ORDERS_MAX_COUNT 10000
 
 /** @returns NULL on allocation failure. Free with orders_free(). */
 struct orders *orders_new(size_t max_orders);

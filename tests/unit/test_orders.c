@@ -295,6 +295,18 @@ static void origin_is_kept_and_completion_reported(void **state) {
     json_decref(doc);
 }
 
+/* A count comes from the changelog too: one out of range must not make the
+ * store allocate count slots (10^18 of them crashed or took gigabytes). */
+static void count_out_of_range_is_invalid(void **state) {
+    struct orders *o = *state;
+    const long bad[] = {0, -1, PIZZA_ORDERS_MAX_COUNT + 1, 100000000L, 1000000000000000000L};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(orders_create(o, "order-big", bad[i], 0, NULL), ORDERS_INVALID);
+    assert_null(orders_render(o, "order-big", &(size_t){0}, NULL));
+    assert_int_equal(orders_create(o, "order-big", PIZZA_ORDERS_MAX_COUNT, 0, NULL), ORDERS_OK);
+    assert_order(o, "order-big", PIZZA_ORDERS_MAX_COUNT, "pending", 0);
+}
+
 static void free_accepts_null(void **state) {
     (void)state;
     orders_free(NULL);
@@ -315,6 +327,7 @@ int main(void) {
         cmocka_unit_test(many_orders_stay_bounded),
         cmocka_unit_test_setup_teardown(expire_drops_only_old_complete_orders, setup, teardown),
         cmocka_unit_test_setup_teardown(origin_is_kept_and_completion_reported, setup, teardown),
+        cmocka_unit_test_setup_teardown(count_out_of_range_is_invalid, setup, teardown),
         cmocka_unit_test(free_accepts_null),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
