@@ -11,7 +11,8 @@ only tests/e2e/*.sh).
                                      SRC record dead-lettered once per reader
 
 Each generated record is DIR/NNN.value (absent: a null value), DIR/NNN.key
-(absent: no key) and DIR/NNN.headers (name=value lines, may be absent); the
+(absent: no key), DIR/NNN.headers (name=value lines, may be absent) and
+DIR/NNN.partition (absent: by key); the
 shell produces them with tests/tools/kafka_records. Everything is deterministic (SEED).
 """
 import json
@@ -136,8 +137,10 @@ def pipeline(seed):
 
 
 def orders(order):
-    """Bad pizza-orders-changelog records; order is a real order id that must
-    survive untouched (records naming it are all malformed)."""
+    """Bad pizza-orders-changelog records, all in partition 0. ORDER is a good
+    pending order of 3 pizzas (its record comes first); the finished-pizza
+    records naming it are all bad but the last one (id "hp-good"). None of the
+    order ids "h-..." must be stored."""
     NONE = b"\0absent"  # a header or key left out
 
     def rec(name, value, kind=b"order", oid=None, key=None, extra=None):
@@ -153,7 +156,7 @@ def orders(order):
 
     o = order.encode()
     good = {"order_id": order, "count": 1, "created_ms": 1700000000000}
-    out = []
+    out = [rec("pending-order", enc(dict(good, count=3)))]
     rng = random.Random(order)
     for i in range(6):
         b = bytes(rng.randrange(256) for _ in range(rng.randint(1, 200)))
@@ -161,8 +164,10 @@ def orders(order):
         out.append(rec("random-pizza-%d" % i, b, kind=b"pizza", key=b"h-rand-pizza-%d" % i))
     for depth in (100, 100000):
         out.append(rec("nest-%d" % depth, b"[" * depth + b"]" * depth, oid=b"h-nest-%d" % depth))
-    out.append(rec("huge-string", enc(dict(good, order_id="h-huge", x="x" * 900000)),
+    out.append(rec("huge-string", enc(dict(good, order_id="h-huge", count="9" * 900000)),
                    oid=b"h-huge"))
+    out.append(rec("huge-number", enc(dict(good, order_id="h-huge-n"))
+                   .replace(b'"count":1', b'"count":' + b"9" * 900000), oid=b"h-huge-n"))
     # counts: out of range, wrong type
     for name, raw in (("zero", b"0"), ("negative", b"-1"), ("over-max", b"10001"),
                       ("int-max", b"2147483648"), ("e18", b"1000000000000000000"),
@@ -184,6 +189,8 @@ def orders(order):
         oid = b"h-tp-" + name.encode()
         v = enc(dict(good, order_id=oid.decode(), traceparent="@@"))
         out.append(rec("traceparent-" + name, v.replace(b'"@@"', raw), oid=oid))
+    out.append(rec("traceparent-garbage", enc(dict(good, order_id="tp-garbage",
+                                                    traceparent="zz")), oid=b"tp-garbage"))
     for name, raw in bad_utf8():
         oid = b"h-utf8-" + name.encode()
         v = enc(dict(good, order_id=oid.decode(), traceparent="@@"))
@@ -228,7 +235,8 @@ def orders(order):
             ("pizza-utf8", pz(id="hp-5").replace(b'"sauce":""', b'"sauce":"\xc0\xaf"'), b"hp-5"),
             ("pizza-nest", pz(id="hp-6")[:-1] + b',"x":' + b"[" * 100 + b"]" * 100 + b"}", b"hp-6"),
             ("pizza-type", pz(id="hp-7", cheese=1), b"hp-7"),
-            ("pizza-huge", pz(id="hp-8", sauce="x" * 900000), b"hp-8"),
+            ("pizza-huge", pz(id="hp-8", sauce="x" * 900000).replace(b'"veggies":""',
+                                                                     b'"veggies":"\xff"'), b"hp-8"),
             ("pizza-other-order", enc(pizza(id="hp-9", order_id="h-other")), b"hp-9"),
             ("pizza-key-not-id", pz(id="hp-10"), b"hp-10-other"),
             ("pizza-no-id", enc({k: v for k, v in pizza(order_id=order).items() if k != "id"}),
@@ -236,10 +244,12 @@ def orders(order):
             ("pizza-no-key", pz(id="hp-12"), NONE),
             ("pizza-empty-key", pz(id="hp-15"), b""),
             ("pizza-key-nul", pz(id="hp-13"), b"hp-13\x00x"),
-            ("pizza-key-huge", pz(id="k" * 5000), b"k" * 5000)):
+            ("pizza-key-huge", pz(id="k" * 5000), b"k" * 5001),
+            ("pizza-dup-id", pz(id="hp-16")[:-1] + b',"id":"hp-16"}', b"hp-16")):
         out.append(rec(name, value, kind=b"pizza", key=key))
     out.append(rec("pizza-tombstone", None, kind=b"pizza", key=b"hp-14"))
-    return out
+    out.append(rec("pizza-good", pz(id="hp-good", sauce="light"), kind=b"pizza", key=b"hp-good"))
+    return [r + (0,) for r in out]
 
 
 def report(topic):
@@ -299,6 +309,8 @@ def write(d, recs):
         name, value, key = r[0], r[1], r[2]
         headers = r[3] if len(r) > 3 else [b"hostile=" + name.encode()]
         base = os.path.join(d, "%03d" % i)
+        if len(r) > 4:
+            open(base + ".partition", "w").write("%d\n" % r[4])
         if value is not None:
             open(base + ".value", "wb").write(value)
         if key is not None:

@@ -6,7 +6,8 @@
  *   kafka_records put TOPIC DIR
  *     produces DIR/000, DIR/001, ... in order: NNN.value is the value (absent:
  *     a null value), NNN.key the key (absent: none), NNN.headers one
- *     "name=value" per line (absent: no headers). Stops at the first NNN
+ *     "name=value" per line (absent: no headers), NNN.partition the partition
+ *     (absent: chosen by key). Stops at the first NNN
  *     with no .name file. Idempotent producer; exit 0 once all are delivered.
  *   kafka_records dump TOPIC
  *     writes every record of every partition (read_committed, from the
@@ -119,12 +120,17 @@ static int records_put(const char *topic, const char *dir) {
         char *value = records_slurp(path, &vlen);
         snprintf(path, sizeof(path), "%s/%03d.headers", dir, i);
         rd_kafka_headers_t *h = records_headers(path);
+        snprintf(path, sizeof(path), "%s/%03d.partition", dir, i);
+        size_t plen = 0;
+        char *ptext = records_slurp(path, &plen);
+        int32_t partition = ptext ? (int32_t)strtol(ptext, NULL, 10) : RD_KAFKA_PARTITION_UA;
+        free(ptext);
         rd_kafka_resp_err_t err;
         while ((err = rd_kafka_producev(
-                    rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key ? klen : 0),
-                    RD_KAFKA_V_VALUE(value, value ? vlen : 0), RD_KAFKA_V_HEADERS(h),
-                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END)) ==
-               RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                    rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
+                    RD_KAFKA_V_KEY(key, key ? klen : 0), RD_KAFKA_V_VALUE(value, value ? vlen : 0),
+                    RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                    RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
             rd_kafka_poll(rk, 100);
         free(key);
         free(value);
