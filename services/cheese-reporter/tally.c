@@ -1,5 +1,6 @@
 #include "tally.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +44,8 @@ void tally_add(struct tally *t, const char *name, long long n) {
             strcpy(t->names[i], PIZZA_TALLY_OTHER);
         }
     }
-    t->counts[i] += n;
+    /* counts come from snapshots too: a sum past the largest count stays there */
+    t->counts[i] = n > LLONG_MAX - t->counts[i] ? LLONG_MAX : t->counts[i] + n;
     pthread_mutex_unlock(&t->lock);
 }
 

@@ -14,6 +14,7 @@ struct tally; /* opaque */
 /** @returns NULL on allocation failure. Free with tally_free(). */
 struct tally *tally_new(void);
 void tally_free(struct tally *t); /* NULL-safe */
+/** Adds n (>= 0) to the count of name; a sum past LLONG_MAX stays at LLONG_MAX. */
 void tally_add(struct tally *t, const char *name, long long n);
 long long tally_get(struct tally *t, const char *name);
 /** Adds every count of from to t (from != t); names t has no room for go to

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +138,22 @@ static void merge_adds_every_count(void **state) {
     tally_free(from);
 }
 
+/* Snapshots of several partitions, each within its offsets, can still add up
+ * past LLONG_MAX in the report: the sum saturates instead of overflowing. */
+static void sums_saturate(void **state) {
+    struct tally *t = *state;
+    tally_add(t, "extra", LLONG_MAX - 1);
+    tally_add(t, "extra", 1);
+    assert_true(tally_get(t, "extra") == LLONG_MAX);
+    tally_add(t, "extra", LLONG_MAX);
+    assert_true(tally_get(t, "extra") == LLONG_MAX);
+    struct tally *sum = tally_new();
+    tally_merge(sum, t);
+    tally_merge(sum, t);
+    assert_true(tally_get(sum, "extra") == LLONG_MAX);
+    tally_free(sum);
+}
+
 static void free_accepts_null(void **state) {
     (void)state;
     tally_free(NULL);
@@ -150,6 +167,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(names_beyond_the_cap_go_to_other, setup, teardown),
         cmocka_unit_test_setup_teardown(overlong_names_go_to_other, setup, teardown),
         cmocka_unit_test_setup_teardown(merge_adds_every_count, setup, teardown),
+        cmocka_unit_test_setup_teardown(sums_saturate, setup, teardown),
         cmocka_unit_test(free_accepts_null),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
