@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds from scratch and runs every test under ctest:
-# once on the normal build, once on an AddressSanitizer + UBSan build (any
-# sanitizer report in a daemon fails its test). SANITIZE=0 skips the second.
+# once on the normal build (gcc), once on an AddressSanitizer + UBSan build
+# with clang (any sanitizer report in a daemon fails its test), which also
+# builds the libFuzzer targets: after its tests, each fuzzer runs for
+# FUZZ_SECONDS (20). SANITIZE=0 skips the second pass, FUZZ=0 the fuzzers.
 # CHAOS_ORDERS / CHAOS_LOAD_S / CHAOS_SEED tune tests/e2e/chaos.sh;
 # CTEST_PARALLEL (3) is how many tests run at once.
 set -euo pipefail
@@ -24,10 +26,24 @@ run_suite() { # BUILD_DIR CTEST_ARGS [cmake args...]
 echo "== tests: release build" >&2
 run_suite "$build" ""
 if [ "${SANITIZE:-1}" != 0 ]; then
-    echo "== tests: AddressSanitizer + UndefinedBehaviorSanitizer build" >&2
+    echo "== tests: AddressSanitizer + UndefinedBehaviorSanitizer build (clang)" >&2
     # Same code under the sanitizers; a shorter chaos run keeps the suite near
     # ten minutes (the release pass runs the full 2,000 orders), and the
     # benchmark's smoke test (label bench) measures nothing a sanitizer adds to.
-    CHAOS_ORDERS=${CHAOS_ORDERS:-600} CHAOS_LOAD_S=${CHAOS_LOAD_S:-25} \
-        run_suite "$build-asan" "-LE bench" -DPIZZA_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+    # clang, so the fuzz targets come from this build; they run after the
+    # suite, not beside the timing-sensitive e2e tests.
+    fuzz=${FUZZ:-1}
+    CC=clang CHAOS_ORDERS=${CHAOS_ORDERS:-600} CHAOS_LOAD_S=${CHAOS_LOAD_S:-25} \
+        run_suite "$build-asan" "-LE bench|fuzz" -DPIZZA_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug \
+        "-DPIZZA_FUZZ=$([ "$fuzz" != 0 ] && echo ON || echo OFF)"
+    if [ "$fuzz" != 0 ]; then
+        echo "== fuzz: each libFuzzer target for ${FUZZ_SECONDS:-20} s, two at a time" >&2
+        start=$SECONDS
+        # two: one per core, and each is CPU-bound
+        (cd "$build-asan" && FUZZ_SECONDS=${FUZZ_SECONDS:-20} \
+            ctest --output-on-failure --parallel 2 -L fuzz)
+        # the executions of each run, for the log
+        grep -h '^fuzz_.*executions' "$build-asan/Testing/Temporary/LastTest.log" >&2 || true
+        echo "== fuzz: $((SECONDS - start)) s" >&2
+    fi
 fi
