@@ -20,10 +20,13 @@ char *snapshot_encode(const char *topic, int32_t partition, int64_t next_offset,
     return text;
 }
 
-/* Adds the counts object to s->counts. @returns 0, or -1 (err set). */
-static int snapshot_decode_counts(struct snapshot *s, json_t *counts, char *err, size_t sz) {
+/* Adds the counts object to s->counts. Each counted pizza took an input
+ * offset below next, so they add up to at most next. @returns 0, or -1 (err set). */
+static int snapshot_decode_counts(struct snapshot *s, json_t *counts, json_int_t next, char *err,
+                                  size_t sz) {
     const char *name;
     json_t *value;
+    json_int_t left = next;
     if (!json_is_object(counts)) {
         snprintf(err, sz, "\"counts\" is not an object");
         return -1;
@@ -37,6 +40,11 @@ static int snapshot_decode_counts(struct snapshot *s, json_t *counts, char *err,
             snprintf(err, sz, "count of \"%.64s\" is not a non-negative integer", name);
             return -1;
         }
+        if (json_integer_value(value) > left) {
+            snprintf(err, sz, "counts add up to more than \"next_offset\"");
+            return -1;
+        }
+        left -= json_integer_value(value);
         tally_add(s->counts, name, json_integer_value(value));
     }
     return 0;
@@ -61,7 +69,7 @@ int snapshot_decode(struct snapshot *s, const void *buf, size_t len, char *err, 
         snprintf(err, sz, "bad \"partition\": %lld", (long long)partition);
     } else if (next < 0) {
         snprintf(err, sz, "bad \"next_offset\": %lld", (long long)next);
-    } else if (snapshot_decode_counts(s, counts, err, sz) == 0) {
+    } else if (snapshot_decode_counts(s, counts, next, err, sz) == 0) {
         strcpy(s->topic, topic);
         s->partition = (int32_t)partition;
         s->next_offset = next;

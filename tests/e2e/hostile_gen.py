@@ -273,7 +273,8 @@ def report(topic):
                     key))
     for depth in (100, 100000):
         out.append(("nest-%d" % depth, raw("counts", b'{"a":' * depth + b"1" + b"}" * depth), key))
-    out.append(("huge-string", enc(snap(x="x" * 900000, counts={"extra": 1})), key))
+    out.append(("huge-string", enc(snap(next_offset="9" * 900000)), key))
+    out.append(("huge-number", raw("next_offset", b"9" * 900000), key))
     out.append(("huge-topic", enc(snap(topic="t" * 300)), ("t" * 300 + "/0").encode()))
     for field, values in (
             ("topic", (b"7", b"null", b"[]", b'""')),

@@ -95,6 +95,13 @@ static void bad_records_are_refused(void **state) {
         "{\"topic\":\"t\",\"partition\":0,\"next_offset\":1,\"counts\":{\"a\":-1}}",
         "{\"topic\":\"t\",\"partition\":0,\"next_offset\":1,\"counts\":{\"a\":1.5}}",
         "{\"topic\":\"t\",\"partition\":0,\"next_offset\":1,\"counts\":{\"a\":1,\"a\":2}}",
+        /* more pizzas than offsets read: 10^18 once made the report overflow */
+        "{\"topic\":\"t\",\"partition\":0,\"next_offset\":5,\"counts\":{\"a\":6}}",
+        "{\"topic\":\"t\",\"partition\":0,\"next_offset\":5,\"counts\":{\"a\":3,\"b\":3}}",
+        "{\"topic\":\"t\",\"partition\":0,\"next_offset\":1,\"counts\":{\"a\":1000000000000000000}"
+        "}",
+        "{\"topic\":\"t\",\"partition\":0,\"next_offset\":9223372036854775807,"
+        "\"counts\":{\"a\":9223372036854775807,\"b\":9223372036854775807}}",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct snapshot s;
@@ -103,6 +110,17 @@ static void bad_records_are_refused(void **state) {
         assert_true(err[0] != '\0');
         assert_null(s.counts);
     }
+}
+
+static void counts_may_add_up_to_next_offset(void **state) {
+    (void)state;
+    const char *text =
+        "{\"topic\":\"t\",\"partition\":0,\"next_offset\":5,\"counts\":{\"a\":3,\"b\":2}}";
+    struct snapshot s;
+    char err[160];
+    assert_int_equal(snapshot_decode(&s, text, strlen(text), err, sizeof(err)), 0);
+    assert_int_equal(tally_get(s.counts, "b"), 2);
+    snapshot_clear(&s);
 }
 
 static void unknown_fields_are_ignored(void **state) {
@@ -206,6 +224,7 @@ int main(void) {
         cmocka_unit_test(encode_then_decode),
         cmocka_unit_test(empty_counts_round_trip),
         cmocka_unit_test(bad_records_are_refused),
+        cmocka_unit_test(counts_may_add_up_to_next_offset),
         cmocka_unit_test(unknown_fields_are_ignored),
         cmocka_unit_test(apply_rule_takes_only_newer_snapshots),
         cmocka_unit_test(apply_order_does_not_matter),
