@@ -36,10 +36,7 @@ static long hex4(const unsigned char *p) {
     return v;
 }
 
-/* @returns the length of the well-formed UTF-8 sequence at p (its first byte
- * is >= 0x80), or 0: overlong forms, surrogates and values past U+10FFFF are
- * not well-formed. */
-static size_t utf8_sequence(const unsigned char *p, const unsigned char *end) {
+size_t json_utf8_sequence(const unsigned char *p, const unsigned char *end) {
     unsigned c = p[0], cp, min;
     size_t n;
     if (c >= 0xc2 && c <= 0xdf) {
@@ -100,7 +97,7 @@ static int scan_string(struct scan *s, const char **raw, size_t *raw_len, int *e
             why = "control character in a string";
             n = 0;
         } else {
-            n = utf8_sequence(p, s->end);
+            n = json_utf8_sequence(p, s->end);
             why = "invalid UTF-8";
         }
         if (n == 0) break;

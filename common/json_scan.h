@@ -29,6 +29,11 @@ struct json_field {
 int json_scan_object(const char *buf, size_t len, struct json_field *fields, size_t n, char *err,
                      size_t sz);
 
+/** @returns the length of the well-formed UTF-8 sequence at p (its first byte
+ * is >= 0x80, and p < end), or 0: overlong forms, surrogates, values past
+ * U+10FFFF and sequences cut short by end are not well-formed. */
+size_t json_utf8_sequence(const unsigned char *p, const unsigned char *end);
+
 /** Decodes the raw bytes of a string the scanner accepted into out, which must
  * hold raw_len + 1 bytes (decoding never grows a string); NUL-terminates it.
  * @returns the decoded length. */

@@ -1,5 +1,7 @@
 #include "log.h"
 
+#include "json_scan.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,20 +37,42 @@ int log_enabled(enum log_level level) {
     return level >= log_min;
 }
 
-/* Appends s (n bytes, or up to NUL when n < 0) JSON-escaped; never overruns. */
+/* Appends s (n bytes, or up to NUL when n < 0) JSON-escaped; never overruns.
+ * Logged text can come from the network (Kafka keys, topic data): a byte that
+ * is not part of well-formed UTF-8 becomes U+FFFD, so every line stays valid
+ * JSON, and a character is never cut in half at the cap. */
 static size_t log_escape(char *dst, size_t pos, size_t cap, const char *s, int n) {
-    for (int i = 0; (n < 0 ? s[i] != '\0' : i < n) && pos + 7 < cap; i++) {
-        unsigned char c = (unsigned char)s[i];
+    const unsigned char *p = (const unsigned char *)s;
+    const unsigned char *end = p + (n < 0 ? strlen(s) : (size_t)n);
+    while (p < end && pos + 7 < cap) {
+        unsigned char c = *p;
+        size_t len = c < 0x80 ? 1 : json_utf8_sequence(p, end);
         if (c == '"' || c == '\\') {
             dst[pos++] = '\\';
             dst[pos++] = (char)c;
         } else if (c < 0x20) {
             pos += (size_t)snprintf(dst + pos, cap - pos, "\\u%04x", c);
+        } else if (len == 0) {
+            pos += (size_t)snprintf(dst + pos, cap - pos, "\\ufffd");
+            len = 1;
         } else {
-            dst[pos++] = (char)c;
+            memcpy(dst + pos, p, len); /* at most 4 bytes: room was checked */
+            pos += len;
         }
+        p += len;
     }
     return pos;
+}
+
+/* A message cut at the buffer's end may end inside a character: drops that
+ * part, so the cut does not read as a bad byte. */
+static void log_trim_cut_character(char *s, size_t len) {
+    size_t lead = len;
+    while (lead > 0 && len - lead < 4 && ((unsigned char)s[lead - 1] & 0xc0) == 0x80)
+        lead--;
+    if (lead == 0 || (unsigned char)s[lead - 1] < 0xc0) return; /* ends with a whole character */
+    const unsigned char *p = (const unsigned char *)s + lead - 1;
+    if (json_utf8_sequence(p, (const unsigned char *)s + len) == 0) s[lead - 1] = '\0';
 }
 
 static size_t log_append(char *dst, size_t pos, size_t cap, const char *fmt, ...) {
@@ -105,7 +129,8 @@ static size_t log_where_fields(char *line, size_t pos, size_t cap, const struct 
 static void log_emit(enum log_level level, const struct log_where *where, const char *int_field,
                      long long int_value, const char *fmt, va_list ap) {
     char line[PIZZA_LOG_LINE_MAX], msg[PIZZA_LOG_LINE_MAX / 2];
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    int n = vsnprintf(msg, sizeof(msg), fmt, ap);
+    if (n >= (int)sizeof(msg)) log_trim_cut_character(msg, sizeof(msg) - 1);
     size_t cap = sizeof(line) - 3; /* room for "}\n" and NUL */
     size_t pos = log_head(line, cap, level);
     pos = log_escape(line, pos, cap - PIZZA_LOG_TAIL, msg, -1);

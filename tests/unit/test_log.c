@@ -163,6 +163,44 @@ static void key_uses_its_length(void **state) {
     free(text);
 }
 
+/* Keys and messages can carry any bytes from the network. */
+static void invalid_utf8_becomes_replacement_characters(void **state) {
+    (void)state;
+    const struct log_where where = {NULL, -1, -1, "\xc0\xaf\xff", 3, NULL};
+    capture_start();
+    log_at(LOG_INFO, &where,
+           "ok \xc3\xa9\xe2\x82\xac\xf0\x9f\x8d\x95 bad \xed\xa0\x80 cut \xe2\x82");
+    char *text = capture_end();
+    json_t *doc = one_json_line(text);
+    assert_string_equal(str_field(doc, "key"), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+    assert_string_equal(str_field(doc, "msg"),
+                        "ok \xc3\xa9\xe2\x82\xac\xf0\x9f\x8d\x95 bad "
+                        "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd cut \xef\xbf\xbd\xef\xbf\xbd");
+    json_decref(doc);
+    free(text);
+}
+
+static void long_text_is_cut_between_characters(void **state) {
+    (void)state;
+    static char key[3001], msg[6001];
+    for (size_t i = 0; i + 1 < sizeof(key); i += 3)
+        memcpy(key + i, "\xe2\x82\xac", 3); /* euro signs */
+    for (size_t i = 0; i + 1 < sizeof(msg); i += 2)
+        memcpy(msg + i, "\xc3\xa9", 2);
+    const struct log_where where = {NULL, -1, -1, key, 3000, NULL};
+    capture_start();
+    log_at(LOG_INFO, &where, "%s", msg);
+    char *text = capture_end();
+    json_t *doc = one_json_line(text); /* jansson refuses invalid UTF-8 */
+    const char *k = str_field(doc, "key"), *m = str_field(doc, "msg");
+    assert_true(strlen(k) > 100 && strlen(k) % 3 == 0);
+    assert_true(strlen(m) > 100 && strlen(m) % 2 == 0);
+    assert_null(strstr(k, "\xef\xbf\xbd"));
+    assert_null(strstr(m, "\xef\xbf\xbd"));
+    json_decref(doc);
+    free(text);
+}
+
 static void absent_coordinates_are_omitted(void **state) {
     (void)state;
     const struct log_where none = {NULL, -1, -1, NULL, 0, NULL};
@@ -287,6 +325,8 @@ int main(void) {
         cmocka_unit_test_setup(message_is_escaped, setup),
         cmocka_unit_test_setup(kafka_coordinates_are_fields, setup),
         cmocka_unit_test_setup(key_uses_its_length, setup),
+        cmocka_unit_test_setup(invalid_utf8_becomes_replacement_characters, setup),
+        cmocka_unit_test_setup(long_text_is_cut_between_characters, setup),
         cmocka_unit_test_setup(absent_coordinates_are_omitted, setup),
         cmocka_unit_test_setup(log_int_adds_a_field, setup),
         cmocka_unit_test_setup(long_messages_stay_one_valid_line, setup),
