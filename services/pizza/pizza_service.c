@@ -46,7 +46,7 @@ static int pizza_settings(struct pizza_service *ps) {
     ps->done_topic = cfg_get_str(s->cfg, "orders", "completed_topic", "pizza-with-veggies");
     ps->changelog_topic =
         cfg_get_str(s->cfg, "orders", "changelog_topic", "pizza-orders-changelog");
-    if (service_setting(s, "orders", "max_count", 100, 1, 10000, &ps->max_count) ||
+    if (service_setting(s, "orders", "max_count", 100, 1, PIZZA_ORDERS_MAX_COUNT, &ps->max_count) ||
         service_setting(s, "orders", "max_orders", 100000, 1, 100000000, &max_orders) ||
         service_setting(s, "orders", "retention_s", 3600, 1, 365L * 24 * 3600, &ps->retention_s) ||
         service_setting(s, "orders", "send_wait_ms", 1000, 0, 60000, &ps->send_wait_ms) ||
