@@ -73,4 +73,17 @@ wait_until 10 counted_all
 for topic in "${topics[@]}"; do # nothing more was dead-lettered
     for reader in ${readers[$topic]}; do counted "$reader" "$topic" "$n" || fail "$reader: counters of $topic moved"; done
 done
+# The daemons logged every hostile key and reason as valid JSON in UTF-8
+# (jq would quietly mend bad UTF-8; Python's strict decoder does not).
+for name in "${LIB_DAEMONS[@]}"; do
+    python3 -c '
+import json, sys
+with open(sys.argv[1], encoding="utf-8", errors="strict") as f:
+    for n, line in enumerate(f, 1):
+        try:
+            json.loads(line)
+        except ValueError as e:
+            sys.exit(f"line {n}: {e}")
+' "$WORK/$name.log" || fail "$name.log has a line that is not JSON in UTF-8"
+done
 pass
