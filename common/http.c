@@ -416,7 +416,10 @@ struct http_server *http_start(const struct http_route *routes, size_t n, int po
     s->n_routes = n;
     s->body_limit = lim->body_bytes;
     s->header_limit = lim->header_bytes;
-    unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME |
+    /* poll, not epoll: libmicrohttpd 0.9.75's edge-triggered epoll can miss a
+     * client's half-close that arrives with its request, and holds the
+     * connection until the idle timeout instead of closing it */
+    unsigned flags = MHD_USE_POLL | MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG;
     s->mhd = MHD_start_daemon(
         flags, (uint16_t)port, NULL, NULL, http_on_request, s, /* logger first: MHD wants it */

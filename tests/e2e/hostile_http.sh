@@ -80,6 +80,24 @@ head -c 200000 /dev/urandom | raw >/dev/null || true
 } | raw >"$WORK/pipelined"
 assert_eq 200 "$(grep -o 'HTTP/1.1 200 OK' "$WORK/pipelined" | wc -l)" "answers to 200 pipelined requests"
 
+# A client that half-closes after its request gets its answer and the
+# connection closed at once, not after the 30 s idle timeout: 20 times, since
+# the half-close can arrive with the request or after it.
+python3 - "$port" <<'EOF' || fail "a half-closed connection was held open"
+import socket, sys, time
+for i in range(20):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+    s.shutdown(socket.SHUT_WR)
+    s.settimeout(5)
+    start, data = time.monotonic(), b""
+    while chunk := s.recv(65536):
+        data += chunk
+    took = time.monotonic() - start
+    if not data.startswith(b"HTTP/1.1 200") or took > 2:
+        sys.exit(f"try {i}: {data[:20]!r} closed after {took:.2f} s")
+EOF
+
 # 5. And it still makes pizzas.
 assert_http 201 POST "$pizza/order/2"
 id=$(jq -r .order_id <<<"$BODY")
