@@ -13,6 +13,8 @@
 #   PIZZA_ROOT  repository root; daemon configs are $PIZZA_ROOT/config/<name>.ini
 #   PIZZA_WRAPPER  optional command prefix for the daemons (e.g. valgrind ...)
 #   LIB_KEEP    non-empty: keep $WORK (logs) after a passing test too
+#   LIB_WAIT_SCALE  whole number (1) multiplying this library's waits for the
+#               daemons (start, /ready, SIGTERM): daemons under valgrind are slow
 
 #
 # Rules for tests:
@@ -37,6 +39,11 @@ declare -gA LIB_PORTS=() # NAME -> HTTP port of a daemon
 declare -gA LIB_LOGOFF=() # NAME -> byte offset in NAME.log where its current run starts
 declare -gA LIB_LASTPORT=() # NAME -> HTTP port of its latest run (kept after it stops)
 LIB_EXIT_CODE=            # exit code of the daemon reap_daemon last reaped
+LIB_WAIT_SCALE=${LIB_WAIT_SCALE:-1}
+[[ $LIB_WAIT_SCALE =~ ^[1-9][0-9]*$ ]] || {
+    echo "lib.sh: LIB_WAIT_SCALE must be a whole number >= 1, got '$LIB_WAIT_SCALE'" >&2
+    exit 1
+}
 declare -ga LIB_EXTRA_PIDS=()
 LIB_BROKER_FD=
 LIB_BROKER_OUT=
@@ -119,12 +126,12 @@ lib_stop_pid() {
     return "$rc"
 }
 
-# lib_stop_all PID...: stops several processes in parallel (TERM, 5 s, KILL).
+# lib_stop_all PID...: stops several processes in parallel (TERM, 5 s × scale, KILL).
 lib_stop_all() {
     local pid deadline
     (($# > 0)) || return 0
     for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
-    deadline=$(($(lib_now_ms) + 5000))
+    deadline=$(($(lib_now_ms) + 5000 * LIB_WAIT_SCALE))
     for pid in "$@"; do
         while lib_alive "$pid" && (($(lib_now_ms) < deadline)); do sleep 0.05; done
         lib_alive "$pid" && kill -KILL "$pid" 2>/dev/null
@@ -204,6 +211,7 @@ start_broker() {
     [[ -x $bin ]] || fail "start_broker: $bin not found or not executable (PIZZA_BIN=$PIZZA_BIN)"
     LIB_BROKER_OUT=$WORK/broker.out
     rm -f "$fifo" && mkfifo "$fifo"
+    : >"$LIB_BROKER_OUT" # exists before the wait below greps it
     # Read-write open of a fifo never blocks on Linux, and holding a writer
     # here means the broker's own open for reading never blocks either.
     exec {LIB_BROKER_FD}<>"$fifo"
@@ -311,11 +319,11 @@ lib_died() {
 }
 
 # lib_await_listening NAME [soft]: waits for this run's "http listening" log
-# line (15 s) and records the port. If the daemon exits first: fails, or with
-# "soft" reaps it, sets LIB_EXIT_CODE and returns 1.
+# line (15 s × LIB_WAIT_SCALE) and records the port. If the daemon exits first:
+# fails, or with "soft" reaps it, sets LIB_EXIT_CODE and returns 1.
 lib_await_listening() {
     local name=$1 pid=${LIB_PIDS[$1]} log=$WORK/$1.log off=${LIB_LOGOFF[$1]} port="" deadline
-    deadline=$(($(lib_now_ms) + 15000))
+    deadline=$(($(lib_now_ms) + 15000 * LIB_WAIT_SCALE))
     while [[ -z $port ]]; do
         port=$(tail -c +"$((off + 1))" "$log" | grep -F '"http listening"' |
             jq -R -r 'fromjson? | select(.msg == "http listening") | .port' 2>/dev/null | head -n 1) || true
@@ -327,7 +335,7 @@ lib_await_listening() {
             unset "LIB_PIDS[$name]"
             return 1
         fi
-        (($(lib_now_ms) < deadline)) || fail "$name logged no 'http listening' line within 15 s"
+        (($(lib_now_ms) < deadline)) || fail "$name logged no 'http listening' line within $((15 * LIB_WAIT_SCALE)) s"
         sleep 0.05
     done
     [[ $port =~ ^[0-9]+$ ]] || fail "$name logged 'http listening' with a bad port: '$port'"
@@ -335,22 +343,23 @@ lib_await_listening() {
     LIB_LASTPORT[$name]=$port
 }
 
-# lib_await_ready NAME: waits for GET /ready of a listening daemon to answer 200 (30 s).
+# lib_await_ready NAME: waits for GET /ready of a listening daemon to answer 200
+# (30 s × LIB_WAIT_SCALE).
 lib_await_ready() {
     local name=$1 pid=${LIB_PIDS[$1]} port=${LIB_PORTS[$1]} deadline code
-    deadline=$(($(lib_now_ms) + 30000))
+    deadline=$(($(lib_now_ms) + 30000 * LIB_WAIT_SCALE))
     while :; do
         code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/ready") || true
         [[ $code == 200 ]] && break
         lib_alive "$pid" || lib_died "$name" "while waiting for /ready"
-        (($(lib_now_ms) < deadline)) || fail "$name: GET /ready answered '$code', not 200, for 30 s"
+        (($(lib_now_ms) < deadline)) || fail "$name: GET /ready answered '$code', not 200, for $((30 * LIB_WAIT_SCALE)) s"
         sleep 0.05
     done
     lib_log "$name pid $pid ready on port $port"
 }
 
-# lib_await NAME: waits for this run's "http listening" log line (15 s), records
-# the port, then waits for GET /ready to answer 200 (30 s).
+# lib_await NAME: waits for this run's "http listening" log line (15 s × scale), records
+# the port, then waits for GET /ready to answer 200 (30 s × scale).
 lib_await() {
     lib_await_listening "$1"
     lib_await_ready "$1"
@@ -365,12 +374,12 @@ start_daemon() {
     lib_await "$1"
 }
 
-# stop_daemon NAME: SIGTERM, waits up to 10 s (then SIGKILL); returns the exit
-# code, so: rc=0; stop_daemon pizza-service || rc=$?; assert_eq 0 "$rc" "..."
+# stop_daemon NAME: SIGTERM, waits up to 10 s × LIB_WAIT_SCALE (then SIGKILL);
+# returns the exit code, so: rc=0; stop_daemon pizza-service || rc=$?; assert_eq 0 "$rc" "..."
 stop_daemon() {
     local rc=0 pid=${LIB_PIDS[$1]:-}
     [[ -n $pid ]] || fail "stop_daemon: '$1' is not running"
-    lib_stop_pid "$pid" 10 || rc=$?
+    lib_stop_pid "$pid" $((10 * LIB_WAIT_SCALE)) || rc=$?
     unset "LIB_PIDS[$1]" "LIB_PORTS[$1]"
     ((rc == 0)) || lib_log "$1 exited with code $rc"
     return "$rc"
