@@ -183,6 +183,7 @@ static void service_fit_connections(struct http_limits *lim) {
     unsigned fit = rl.rlim_cur > SERVICE_FDS_RESERVED * 2
                        ? (unsigned)(rl.rlim_cur - SERVICE_FDS_RESERVED)
                        : (unsigned)(rl.rlim_cur / 2);
+    if (fit == 0) fit = 1; /* 0 would mean "no limit" to libmicrohttpd */
     log_warn(
         "http: the open-files limit (%llu) leaves room for %u connections, not max_connections "
         "%u; raise it (ulimit -n) to %llu",
