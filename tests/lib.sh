@@ -15,6 +15,10 @@
 #   LIB_KEEP    non-empty: keep $WORK (logs) after a passing test too
 #   LIB_WAIT_SCALE  whole number (1) multiplying this library's waits for the
 #               daemons (start, /ready, SIGTERM): daemons under valgrind are slow
+#   PIZZA_BROKER  dev (default): pizza-devbroker; kafka: a real Apache Kafka
+#               from scripts/kafka.sh, its data under $WORK/kafka. start_broker
+#               takes the same options on both, and broker_cmd's "broker down
+#               ID" / "broker up ID" become a kill -9 / restart of that node.
 
 #
 # Rules for tests:
@@ -47,6 +51,12 @@ LIB_WAIT_SCALE=${LIB_WAIT_SCALE:-1}
 declare -ga LIB_EXTRA_PIDS=()
 LIB_BROKER_FD=
 LIB_BROKER_OUT=
+LIB_BROKER_KIND=${PIZZA_BROKER:-dev}
+[[ $LIB_BROKER_KIND == dev || $LIB_BROKER_KIND == kafka ]] || {
+    echo "lib.sh: PIZZA_BROKER must be dev or kafka, got '$LIB_BROKER_KIND'" >&2
+    exit 1
+}
+LIB_KAFKA_DIR= # the running real-Kafka cluster's directory
 
 # ---------------------------------------------------------------- reporting
 
@@ -141,9 +151,9 @@ lib_stop_all() {
 
 lib_dump_logs() {
     local f
-    for f in "$WORK"/*.log "$WORK"/*.out; do
+    for f in "$WORK"/*.log "$WORK"/*.out "$WORK"/kafka/node-*/server.log; do
         [[ -f $f ]] || continue
-        printf '\n===== %s (last 40 lines) =====\n' "${f##*/}" >&2
+        printf '\n===== %s (last 40 lines) =====\n' "${f#"$WORK"/}" >&2
         tail -n 40 "$f" >&2
     done
     printf '\n===== logs kept in %s =====\n' "$WORK" >&2
@@ -163,6 +173,8 @@ lib_cleanup() {
     [[ -n ${LIB_PIDS[broker]:-} ]] && pids+=("${LIB_PIDS[broker]}")
     lib_stop_all "${pids[@]}"
     [[ -n $LIB_BROKER_FD ]] && exec {LIB_BROKER_FD}>&-
+    # its data is thrown away with $WORK: no need for a slow clean shutdown
+    [[ -n $LIB_KAFKA_DIR ]] && KAFKA_STOP_S=2 bash "$PIZZA_ROOT/scripts/kafka.sh" stop "$LIB_KAFKA_DIR" 2>>"$WORK/broker.log"
     # Sanitizers and valgrind (-q) report memory errors and leaks in the
     # daemons' logs, often only at exit: any report fails the test.
     if [[ -n $WORK && -d $WORK ]] && ((rc == 0)) &&
@@ -204,10 +216,15 @@ port_of() {
 # start_broker [pizza-devbroker args...]: starts the dev broker with its stdin
 # on a fifo this shell keeps open (so broker_cmd can talk to it and EOF never
 # reaches it), waits for its bootstrap line and exports KAFKA_BOOTSTRAP_SERVERS.
+# With PIZZA_BROKER=kafka, starts a real Kafka instead (lib_kafka_start).
 start_broker() {
     local bin=$PIZZA_BIN/pizza-devbroker fifo=$WORK/broker.in deadline pid
     [[ -n $WORK ]] || fail "start_broker: call lib_init first"
-    [[ -z ${LIB_PIDS[broker]:-} ]] || fail "start_broker: broker already running"
+    [[ -z ${LIB_PIDS[broker]:-} && -z $LIB_KAFKA_DIR ]] || fail "start_broker: broker already running"
+    if [[ $LIB_BROKER_KIND == kafka ]]; then
+        lib_kafka_start "$@"
+        return
+    fi
     [[ -x $bin ]] || fail "start_broker: $bin not found or not executable (PIZZA_BIN=$PIZZA_BIN)"
     LIB_BROKER_OUT=$WORK/broker.out
     rm -f "$fifo" && mkfifo "$fifo"
@@ -238,6 +255,10 @@ start_broker() {
 # Safe inside $(...): the reply is found by line count, not by shell state.
 broker_cmd() {
     local seen deadline
+    if [[ -n $LIB_KAFKA_DIR ]]; then
+        lib_kafka_cmd "$@"
+        return
+    fi
     [[ -n $LIB_BROKER_FD && -n ${LIB_PIDS[broker]:-} ]] || fail "broker_cmd: broker not running"
     # stdout holds only the bootstrap line and replies, one per command, and
     # commands are strictly sequential: the reply is the line after those seen.
@@ -254,6 +275,11 @@ broker_cmd() {
 # stop_broker: SIGTERM, waits up to 10 s (then SIGKILL); returns its exit code.
 stop_broker() {
     local rc=0 pid=${LIB_PIDS[broker]:-}
+    if [[ -n $LIB_KAFKA_DIR ]]; then
+        bash "$PIZZA_ROOT/scripts/kafka.sh" stop "$LIB_KAFKA_DIR" 2>>"$WORK/broker.log" || rc=$?
+        LIB_KAFKA_DIR=
+        return "$rc"
+    fi
     [[ -n $pid ]] || fail "stop_broker: broker not running"
     lib_stop_pid "$pid" 10 || rc=$?
     unset 'LIB_PIDS[broker]'
@@ -261,6 +287,57 @@ stop_broker() {
     LIB_BROKER_FD=
     ((rc == 0)) || lib_log "pizza-devbroker exited with code $rc"
     return "$rc"
+}
+
+# ---------------------------------------------------------------- real Kafka
+
+# lib_kafka_start [--brokers N] [--partitions P] [--replication R]
+#                 [--topic NAME[:P]]...: start_broker's options, on a real Kafka
+# (scripts/kafka.sh) under $WORK/kafka that ends with this test's shell.
+lib_kafka_start() {
+    local nodes=1 partitions=6 rf="" topics=() t line
+    while (($#)); do
+        case $1 in
+        --brokers | --partitions | --replication | --topic)
+            (($# >= 2)) || fail "start_broker: $1 needs a value"
+            case $1 in
+            --brokers) nodes=$2 ;;
+            --partitions) partitions=$2 ;;
+            --replication) rf=$2 ;;
+            --topic) topics+=("$2") ;;
+            esac
+            shift 2
+            ;;
+        *) fail "start_broker: option '$1' has no real-Kafka equivalent" ;;
+        esac
+    done
+    LIB_KAFKA_DIR=$WORK/kafka
+    line=$(bash "$PIZZA_ROOT/scripts/kafka.sh" start "$LIB_KAFKA_DIR" --brokers "$nodes" \
+        --partitions "$partitions" ${rf:+--replication "$rf"} --owner $$ 2>>"$WORK/broker.log") ||
+        fail "scripts/kafka.sh start failed: $(tail -n 5 "$WORK/broker.log")"
+    [[ $line == bootstrap.servers=* ]] || fail "scripts/kafka.sh start printed '$line'"
+    KAFKA_BOOTSTRAP_SERVERS=${line#bootstrap.servers=}
+    export KAFKA_BOOTSTRAP_SERVERS
+    for t in "${topics[@]}"; do
+        [[ $t == *:* ]] || t+=":$partitions"
+        assert_eq ok "$(lib_kafka_cmd topic "${t%%:*}" "${t##*:}")" "creating topic $t"
+    done
+    lib_log "Apache Kafka ($nodes node(s)) at $KAFKA_BOOTSTRAP_SERVERS"
+}
+
+# lib_kafka_cmd COMMAND...: broker_cmd on real Kafka. "broker down ID" kills the
+# node with SIGKILL (data kept), "broker up ID" starts it again and returns once
+# it is back in the cluster's metadata; "topic NAME PARTITIONS" and "ping" as on
+# the dev broker. Prints "ok" or "error: reason".
+lib_kafka_cmd() {
+    local kafka=$PIZZA_ROOT/scripts/kafka.sh err=$WORK/broker_cmd.err
+    case "$*" in
+    ping) echo ok; return 0 ;;
+    "broker down "*) bash "$kafka" broker-kill "$LIB_KAFKA_DIR" "$3" 2>"$err" ;;
+    "broker up "*) bash "$kafka" broker-start "$LIB_KAFKA_DIR" "$3" 2>"$err" ;;
+    "topic "*) bash "$kafka" topic "$LIB_KAFKA_DIR" "$2" "$3" 2>"$err" ;;
+    *) echo "error: '$*' has no real-Kafka equivalent"; return 0 ;;
+    esac && echo ok || echo "error: $(tail -n 1 "$err")"
 }
 
 # ---------------------------------------------------------------- daemons

@@ -1,0 +1,475 @@
+#!/usr/bin/env bash
+# A local Apache Kafka (KRaft) for the tests, the benchmark and local runs.
+#
+#   kafka.sh start DIR [--brokers N] [--partitions P] [--replication R] [--owner PID]
+#       Formats N nodes under DIR and starts them on free loopback ports (N=1:
+#       one combined controller+broker; N>1: every node is both, an N-voter
+#       quorum), then creates every topic the daemons use by running the
+#       `topics` job's own script from docker-compose.yml with the fetched
+#       kafka-topics. Prints one line, bootstrap.servers=HOST:PORT[,...], once
+#       the cluster is ready. --owner PID: the cluster stops itself when PID ends
+#       (a test killed by its runner leaves no broker behind).
+#   kafka.sh stop DIR                 SIGTERM every node, SIGKILL after KAFKA_STOP_S (10)
+#   kafka.sh broker-kill DIR ID       kill -9 one node; its data stays
+#   kafka.sh broker-stop DIR ID       SIGTERM one node (controlled shutdown), then SIGKILL
+#   kafka.sh broker-start DIR ID      start a stopped or killed node on its old ports
+#                                     and data; returns once it is back in the cluster
+#   kafka.sh topic DIR NAME PARTITIONS [--config K=V]...   create one more topic
+#   kafka.sh bootstrap DIR            print the bootstrap.servers line again
+#   kafka.sh pids DIR                 the running nodes' pids, one per line
+#   kafka.sh fetch                    only fetch the pinned Kafka (prints its jar dir)
+#
+# The version is the docker-compose.yml `kafka` image's tag, fetched once with
+# mvn into ${PIZZA_KAFKA_CACHE:-~/.cache/pizza-kafka}/VERSION. Environment:
+# KAFKA_HEAP (512m) heap of each node; KAFKA_STOP_S (10) SIGTERM-to-SIGKILL bound;
+# KAFKA_READY_S (90) how long start waits for the cluster.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+compose_file=$root/docker-compose.yml
+
+die() {
+    echo "kafka.sh: $*" >&2
+    exit 1
+}
+
+usage() {
+    sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//' >&2
+    exit 2
+}
+
+now_ms() {
+    local t=${EPOCHREALTIME/[.,]/}
+    echo $((t / 1000))
+}
+
+# ------------------------------------------------------------------ fetching
+
+kafka_version() {
+    local v
+    v=$(sed -n 's#^ *image: *apache/kafka:\([0-9][0-9.]*\) *$#\1#p' "$compose_file" | sort -u)
+    [[ $v =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] ||
+        die "expected one apache/kafka:X.Y.Z image tag in $compose_file, found '${v//$'\n'/ }'"
+    echo "$v"
+}
+
+# Java and Maven are only needed for this broker: installed here, not by deps.sh,
+# so the dev-broker path never needs them.
+ensure_java() {
+    local missing=()
+    command -v java >/dev/null || missing+=(default-jre-headless)
+    command -v mvn >/dev/null || missing+=(maven)
+    ((${#missing[@]} == 0)) && return 0
+    local as_root=()
+    [[ $(id -u) -eq 0 ]] || as_root=(sudo)
+    echo "kafka.sh: installing ${missing[*]}" >&2
+    "${as_root[@]}" apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}" >&2
+}
+
+# kafka_libs: prints the directory of the pinned version's jars, fetching them
+# the first time. Concurrent callers (parallel tests) wait on one lock.
+kafka_libs() {
+    local version cache libs tmp
+    version=$(kafka_version)
+    cache=${PIZZA_KAFKA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pizza-kafka}/$version
+    libs=$cache/libs
+    if [[ ! -f $libs/.complete ]]; then
+        ensure_java
+        mkdir -p "$cache"
+        exec {lock}>"$cache/.lock"
+        flock "$lock"
+        if [[ ! -f $libs/.complete ]]; then
+            echo "kafka.sh: fetching Apache Kafka $version with mvn into $cache" >&2
+            tmp=$(mktemp -d "$cache/libs.XXXXXX")
+            # -f: the pom is a fixed file; `cd` keeps mvn's own files out of the tree
+            (cd "$tmp" && mvn -B -q -Dstyle.color=never -f "$root/scripts/kafka/pom.xml" -Dkafka.version="$version" \
+                dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp") >&2 ||
+                { rm -rf "$tmp"; die "mvn could not fetch org.apache.kafka:kafka_2.13:$version"; }
+            [[ -f $tmp/kafka_2.13-$version.jar ]] || die "mvn fetched no kafka_2.13-$version.jar"
+            touch "$tmp/.complete"
+            rm -rf "$libs"
+            mv "$tmp" "$libs"
+        fi
+        exec {lock}>&-
+    fi
+    echo "$libs"
+}
+
+# ------------------------------------------------------------------ one cluster
+
+# DIR/cluster holds: nodes, ports (one "ID BROKER_PORT CONTROLLER_PORT" line per
+# node), libs, and bootstrap; DIR/node-ID/ holds server.properties, data/, pid,
+# server.log (Kafka's log4j) and stdout.log (the JVM's own output).
+
+cluster_get() { # DIR KEY
+    [[ -f $1/cluster/$2 ]] || die "$1: no cluster here (start one with 'kafka.sh start $1')"
+    cat "$1/cluster/$2"
+}
+
+node_pid() { # DIR ID: the pid if the node runs, else nothing
+    local pid
+    pid=$(cat "$1/node-$2/pid" 2>/dev/null) || return 0
+    [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null && grep -q 'kafka\.Kafka' "/proc/$pid/cmdline" 2>/dev/null &&
+        echo "$pid"
+    return 0
+}
+
+# free_ports N: N distinct free loopback ports (held together while chosen).
+free_ports() {
+    python3 - "$1" <<'PY'
+import socket, sys
+socks = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    socks.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+PY
+}
+
+write_node_config() { # DIR ID NODES REPLICATION
+    local dir=$1 id=$2 nodes=$3 rf=$4 voters="" n bport cport min_isr=1
+    while read -r n bport cport; do
+        voters+="${voters:+,}$n@127.0.0.1:$cport"
+    done <"$dir/cluster/ports"
+    read -r _ bport cport < <(awk -v id="$id" '$1 == id' "$dir/cluster/ports")
+    ((rf >= 3)) && min_isr=2
+    cat >"$dir/node-$id/server.properties" <<EOF
+# written by scripts/kafka.sh start
+process.roles=broker,controller
+node.id=$id
+controller.quorum.voters=$voters
+listeners=PLAINTEXT://127.0.0.1:$bport,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=PLAINTEXT://127.0.0.1:$bport
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+log.dirs=$dir/node-$id/data
+# as the compose broker: topics come from the topics job, never from a client
+auto.create.topics.enable=false
+group.initial.rebalance.delay.ms=0
+# internal topics replicated like the pipeline's; min.insync.replicas=2 on three
+# or more replicas, so an acknowledged write survives one broker's loss
+default.replication.factor=$rf
+min.insync.replicas=$min_isr
+offsets.topic.replication.factor=$rf
+transaction.state.log.replication.factor=$rf
+transaction.state.log.min.isr=$min_isr
+# fewer coordinator partitions than the default 50: a test cluster starts and
+# fails over faster, and the coordinators behave the same
+offsets.topic.num.partitions=6
+transaction.state.log.num.partitions=6
+EOF
+}
+
+# node_launch DIR ID: starts one formatted node in its own session, detached.
+node_launch() {
+    local dir=$1 id=$2 libs heap=${KAFKA_HEAP:-512m}
+    libs=$(cluster_get "$dir" libs)
+    (
+        cd "$dir/node-$id"
+        # Kafka's own kafka-run-class.sh GC settings; a fixed, bounded heap
+        exec setsid java -Xms"$heap" -Xmx"$heap" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+            -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent \
+            -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
+            -Dlog4j2.configurationFile="$dir/cluster/log4j2.properties" \
+            -Dkafka.logs.dir="$dir/node-$id" \
+            -cp "$libs/*" kafka.Kafka server.properties
+    ) </dev/null >>"$dir/node-$id/stdout.log" 2>&1 &
+    echo $! >"$dir/node-$id/pid"
+}
+
+# tool DIR CLASS ARGS...: runs a Kafka command-line tool (a short-lived JVM:
+# C1 only and the serial collector start it fastest).
+# The first run records the classes it loads in a CDS archive beside the jars
+# (dumped to a private name, then renamed into place); every later run maps it,
+# which halves a tool's start (1.2 -> 0.55 s), and start runs a dozen of them.
+tool() {
+    local dir=$1 class=$2 libs jsa cds rc=0
+    shift 2
+    libs=$(cluster_get "$dir" libs)
+    jsa=$libs/../$class.jsa # one per tool: each loads its own classes
+    if [[ -f $jsa ]]; then
+        cds=(-XX:SharedArchiveFile="$jsa")
+    else
+        cds=(-XX:ArchiveClassesAtExit="$jsa.$$")
+    fi
+    java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto -Xlog:cds=off -Xlog:cds+dynamic=off \
+        "${cds[@]}" -Dlog4j2.configurationFile="$dir/cluster/tools-log4j2.properties" \
+        -cp "$libs/*" "$class" "$@" || rc=$?
+    [[ ! -f $jsa.$$ ]] || mv -f "$jsa.$$" "$jsa"
+    return "$rc"
+}
+
+write_log_configs() { # DIR
+    cat >"$1/cluster/log4j2.properties" <<'EOF'
+# Kafka's log, one file per node (-Dkafka.logs.dir)
+status = warn
+appender.file.type = File
+appender.file.name = FILE
+appender.file.fileName = ${sys:kafka.logs.dir}/server.log
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.file.ref = FILE
+logger.request.name = kafka.request.logger
+logger.request.level = WARN
+logger.state.name = state.change.logger
+logger.state.level = WARN
+EOF
+    cat >"$1/cluster/tools-log4j2.properties" <<'EOF'
+status = warn
+appender.err.type = Console
+appender.err.name = STDERR
+appender.err.target = SYSTEM_ERR
+appender.err.layout.type = PatternLayout
+appender.err.layout.pattern = %p %m%n
+rootLogger.level = WARN
+rootLogger.appenderRef.err.ref = STDERR
+EOF
+}
+
+# The topics job's kafka-topics.sh: the fetched tool behind the name the
+# compose script calls.
+write_tools() { # DIR
+    mkdir -p "$1/bin"
+    cat >"$1/bin/kafka-topics.sh" <<EOF
+#!/usr/bin/env bash
+exec bash "$root/scripts/kafka.sh" tool "$1" org.apache.kafka.tools.TopicCommand "\$@"
+EOF
+    chmod +x "$1/bin/kafka-topics.sh"
+}
+
+# brokers_up DIR: how many brokers the cluster's metadata lists.
+brokers_up() {
+    kcat -L -J -m 5 -b "$(cluster_get "$1" bootstrap)" 2>/dev/null | jq '.brokers | length' 2>/dev/null ||
+        echo 0
+}
+
+# await_nodes DIR WANT IDS...: waits until the metadata lists WANT brokers;
+# fails at once if one of IDS dies (printing its log's last lines).
+await_nodes() {
+    local dir=$1 want=$2 id deadline
+    shift 2
+    deadline=$(($(now_ms) + ${KAFKA_READY_S:-90} * 1000))
+    while (($(brokers_up "$dir") < want)); do
+        for id in "$@"; do
+            [[ -n $(node_pid "$dir" "$id") ]] && continue
+            echo "kafka.sh: node $id exited while starting; last lines of $dir/node-$id:" >&2
+            tail -n 5 "$dir/node-$id/stdout.log" "$dir/node-$id/server.log" >&2 2>/dev/null || true
+            return 1
+        done
+        (($(now_ms) < deadline)) || { echo "kafka.sh: $want brokers not up within ${KAFKA_READY_S:-90} s" >&2; return 1; }
+        sleep 0.2
+    done
+}
+
+# The compose `topics` job's script and environment, as docker-compose would
+# run them ($$ is compose's escaped $), with what differs here overridden.
+run_topics_job() { # DIR PARTITIONS REPLICATION
+    local dir=$1 partitions=$2 rf=$3 job
+    job=$(python3 - "$compose_file" <<'PY'
+import shlex, sys, yaml
+svc = yaml.safe_load(open(sys.argv[1]))["services"]["topics"]
+for k, v in (svc.get("environment") or {}).items():
+    print(f"export {k}={shlex.quote(str(v))}")
+argv = [str(a).replace("$$", "$") for a in (svc.get("entrypoint") or []) + (svc.get("command") or [])]
+print("set -- " + " ".join(shlex.quote(a) for a in argv))
+PY
+    ) || die "cannot read the topics job from $compose_file (python3-yaml installed?)"
+    grep -q '^export BIN_DIR=' <<<"$job" && grep -q '^export BOOTSTRAP=' <<<"$job" ||
+        die "the compose topics job no longer names BIN_DIR and BOOTSTRAP: update kafka.sh"
+    (
+        eval "$job"
+        BOOTSTRAP=$(cluster_get "$dir" bootstrap)
+        export BIN_DIR=$dir/bin BOOTSTRAP PARTITIONS=$partitions REPLICATION=$rf
+        exec "$@"
+    ) >"$dir/cluster/topics.log" 2>&1 || {
+        tail -n 20 "$dir/cluster/topics.log" >&2
+        die "the compose topics job failed (log: $dir/cluster/topics.log)"
+    }
+}
+
+start_owner_watch() { # DIR OWNER_PID
+    local dir=$1 owner=$2
+    setsid bash -c '
+        while kill -0 "$1" 2>/dev/null && [[ -f $2/cluster/ports ]]; do sleep 1; done
+        [[ -f $2/cluster/ports ]] && exec bash "$3" stop "$2"
+    ' _ "$owner" "$dir" "${BASH_SOURCE[0]}" </dev/null >/dev/null 2>&1 &
+    echo $! >"$dir/cluster/watch.pid"
+}
+
+cmd_start() {
+    local dir="" nodes=1 partitions=6 rf="" owner="" id ports=() i libs attempt
+    while (($#)); do
+        case $1 in
+        --brokers) nodes=${2:-}; shift 2 ;;
+        --partitions) partitions=${2:-}; shift 2 ;;
+        --replication) rf=${2:-}; shift 2 ;;
+        --owner) owner=${2:-}; shift 2 ;;
+        -*) die "start: unknown option '$1'" ;;
+        *) [[ -z $dir ]] || die "start: one DIR"; dir=$1; shift ;;
+        esac
+    done
+    [[ -n $dir ]] || usage
+    [[ $nodes =~ ^[1-9]$ ]] || die "--brokers must be 1..9"
+    [[ $partitions =~ ^[1-9][0-9]{0,3}$ ]] || die "--partitions must be 1..9999"
+    rf=${rf:-$((nodes < 3 ? nodes : 3))}
+    [[ $rf =~ ^[1-9]$ ]] && ((rf <= nodes)) || die "--replication must be 1..$nodes"
+    [[ -z $owner || $owner =~ ^[0-9]+$ ]] || die "--owner must be a pid"
+    mkdir -p "$dir"
+    dir=$(cd "$dir" && pwd)
+    [[ ! -f $dir/cluster/ports ]] || die "$dir already holds a cluster (kafka.sh stop $dir)"
+    libs=$(kafka_libs)
+    for attempt in 1 2 3; do
+        rm -rf "$dir/cluster" "$dir"/node-* "$dir/bin"
+        mkdir -p "$dir/cluster"
+        echo "$libs" >"$dir/cluster/libs"
+        echo "$nodes" >"$dir/cluster/nodes"
+        read -r -a ports < <(free_ports $((2 * nodes)))
+        local bootstrap=""
+        for ((i = 0; i < nodes; i++)); do
+            echo "$((i + 1)) ${ports[2 * i]} ${ports[2 * i + 1]}" >>"$dir/cluster/ports"
+            bootstrap+="${bootstrap:+,}127.0.0.1:${ports[2 * i]}"
+        done
+        echo "$bootstrap" >"$dir/cluster/bootstrap"
+        write_log_configs "$dir"
+        write_tools "$dir"
+        local cluster_id
+        # a KRaft cluster id: 16 random bytes, URL-safe base64 without padding
+        cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+        for ((id = 1; id <= nodes; id++)); do
+            mkdir -p "$dir/node-$id"
+            write_node_config "$dir" "$id" "$nodes" "$rf"
+            tool "$dir" kafka.tools.StorageTool format -t "$cluster_id" \
+                -c "$dir/node-$id/server.properties" >"$dir/node-$id/format.log" 2>&1 &
+        done
+        wait_all_or_die "formatting storage" "$dir"/node-*/format.log
+        [[ -n $owner ]] && start_owner_watch "$dir" "$owner"
+        for ((id = 1; id <= nodes; id++)); do node_launch "$dir" "$id"; done
+        if await_nodes "$dir" "$nodes" $(seq 1 "$nodes"); then
+            run_topics_job "$dir" "$partitions" "$rf"
+            echo "bootstrap.servers=$bootstrap"
+            return 0
+        fi
+        # a port taken between choosing and binding: choose again
+        if grep -qs 'Address already in use' "$dir"/node-*/server.log "$dir"/node-*/stdout.log &&
+            ((attempt < 3)); then
+            echo "kafka.sh: a port was taken meanwhile; starting again on other ports" >&2
+            cmd_stop "$dir" >/dev/null 2>&1 || true
+            continue
+        fi
+        cmd_stop "$dir" >/dev/null 2>&1 || true
+        die "the cluster in $dir did not start"
+    done
+}
+
+# wait_all_or_die WHAT LOGS...: waits for this shell's background jobs; any
+# failure prints the logs and dies.
+wait_all_or_die() {
+    local what=$1 ok=1 pid
+    shift
+    for pid in $(jobs -p); do wait "$pid" || ok=0; done
+    ((ok)) || { tail -n 5 "$@" >&2; die "$what failed"; }
+}
+
+# stop_pids BOUND_S PID...: SIGTERM, then SIGKILL whatever still runs after BOUND_S.
+stop_pids() {
+    local bound=$1 pid deadline
+    shift
+    (($#)) || return 0
+    kill -TERM "$@" 2>/dev/null || true
+    deadline=$(($(now_ms) + bound * 1000))
+    for pid in "$@"; do
+        while kill -0 "$pid" 2>/dev/null && (($(now_ms) < deadline)); do sleep 0.1; done
+    done
+    for pid in "$@"; do
+        if kill -0 "$pid" 2>/dev/null; then
+            echo "kafka.sh: pid $pid still running after ${bound} s: SIGKILL" >&2
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+    done
+    for pid in "$@"; do
+        while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+    done
+}
+
+cmd_stop() {
+    local dir=$1 nodes id pids=() pid
+    [[ -d $dir/cluster ]] || die "$dir: no cluster here"
+    nodes=$(cluster_get "$dir" nodes)
+    for ((id = 1; id <= nodes; id++)); do
+        pid=$(node_pid "$dir" "$id")
+        [[ -z $pid ]] || pids+=("$pid")
+    done
+    # the watch sees cluster/ports gone and ends; kill it too in case it sleeps
+    rm -f "$dir/cluster/ports"
+    pid=$(cat "$dir/cluster/watch.pid" 2>/dev/null) || pid=
+    [[ -z $pid || $pid == "$$" ]] || kill "$pid" 2>/dev/null || true
+    stop_pids "${KAFKA_STOP_S:-10}" "${pids[@]}"
+}
+
+node_arg() { # DIR ID: checks ID names a node of DIR
+    local nodes
+    nodes=$(cluster_get "$1" nodes)
+    [[ $2 =~ ^[0-9]+$ ]] && (($2 >= 1 && $2 <= nodes)) || die "no node '$2' (nodes are 1..$nodes)"
+}
+
+cmd_broker_kill() {
+    local pid
+    node_arg "$1" "$2"
+    pid=$(node_pid "$1" "$2")
+    [[ -n $pid ]] || die "node $2 is not running"
+    kill -KILL "$pid"
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+}
+
+cmd_broker_stop() {
+    local pid
+    node_arg "$1" "$2"
+    pid=$(node_pid "$1" "$2")
+    [[ -n $pid ]] || die "node $2 is not running"
+    stop_pids "${KAFKA_STOP_S:-10}" "$pid"
+}
+
+cmd_broker_start() {
+    local dir=$1 id=$2 nodes running=0 n
+    node_arg "$dir" "$id"
+    [[ -z $(node_pid "$dir" "$id") ]] || die "node $id is already running"
+    nodes=$(cluster_get "$dir" nodes)
+    node_launch "$dir" "$id"
+    for ((n = 1; n <= nodes; n++)); do [[ -z $(node_pid "$dir" "$n") ]] || running=$((running + 1)); done
+    await_nodes "$dir" "$running" "$id" || die "node $id did not come back"
+}
+
+cmd_topic() { # DIR NAME PARTITIONS [--config K=V]...
+    local dir=$1 name=$2 parts=$3
+    shift 3
+    tool "$dir" org.apache.kafka.tools.TopicCommand --bootstrap-server "$(cluster_get "$dir" bootstrap)" \
+        --create --topic "$name" --partitions "$parts" "$@" >/dev/null
+}
+
+cmd_pids() {
+    local dir=$1 nodes id
+    nodes=$(cluster_get "$dir" nodes)
+    for ((id = 1; id <= nodes; id++)); do node_pid "$dir" "$id"; done
+}
+
+(($#)) || usage
+cmd=$1
+shift
+case $cmd in
+start) cmd_start "$@" ;;
+stop) (($# == 1)) || usage; cmd_stop "$1" ;;
+broker-kill) (($# == 2)) || usage; cmd_broker_kill "$@" ;;
+broker-stop) (($# == 2)) || usage; cmd_broker_stop "$@" ;;
+broker-start) (($# == 2)) || usage; cmd_broker_start "$@" ;;
+topic) (($# >= 3)) || usage; cmd_topic "$@" ;;
+bootstrap) (($# == 1)) || usage; echo "bootstrap.servers=$(cluster_get "$1" bootstrap)" ;;
+pids) (($# == 1)) || usage; cmd_pids "$1" ;;
+fetch) (($# == 0)) || usage; kafka_libs ;;
+tool) (($# >= 2)) || usage; tool "$@" ;; # internal: the bin/ wrappers
+-h | --help | help) usage ;;
+*) die "unknown command '$cmd' (kafka.sh -h)" ;;
+esac
