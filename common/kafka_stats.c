@@ -101,15 +101,27 @@ static long long kafka_json_int(json_t *obj, const char *key) {
  * committed position is the larger of committed_offset (commits through
  * this consumer) and stored_offset (commits through a producer's
  * transaction, see consumer_note_committed); before either, the fetch
- * position. @returns -1 when unknown yet. */
+ * position.
+ *
+ * On Apache Kafka a transaction's commit marker takes an offset, and the last
+ * record of a partition written transactionally is such a marker: a consumer
+ * commits past its last message, one short of the end. So when the fetcher
+ * has read to the end (next_offset), nothing fetched waits in the queue and
+ * everything handed to the application (app_offset) is committed, what is
+ * left is markers only: lag 0, not 1 forever.
+ * @returns -1 when unknown yet. */
 static long long kafka_partition_lag(json_t *p) {
     long long end = kafka_json_int(p, "ls_offset");
     long long committed = kafka_json_int(p, "committed_offset");
     long long stored = kafka_json_int(p, "stored_offset");
     long long pos = committed > stored ? committed : stored;
+    long long fetched = kafka_json_int(p, "next_offset");
     if (end < 0) end = kafka_json_int(p, "hi_offset");
-    if (pos < 0) pos = kafka_json_int(p, "next_offset");
+    if (pos < 0) pos = fetched;
     if (end < 0 || pos < 0) return -1;
+    if (fetched >= end && kafka_json_int(p, "fetchq_cnt") == 0 &&
+        pos >= kafka_json_int(p, "app_offset"))
+        return 0;
     return end > pos ? end - pos : 0;
 }
 
