@@ -8,6 +8,8 @@ set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PIZZA_ROOT=${PIZZA_ROOT:-$(cd "$BENCH_DIR/.." && pwd)}
+# BENCH_BROKER: dev (default) or kafka (a real Apache Kafka from scripts/kafka.sh)
+PIZZA_BROKER=${BENCH_BROKER:-${PIZZA_BROKER:-dev}}
 # shellcheck source=../tests/lib.sh
 source "$PIZZA_ROOT/tests/lib.sh"
 
@@ -195,6 +197,14 @@ pipeline_phase() {
 
 # ---------------------------------------------------------------- report
 
+broker_name() {
+    if [[ $LIB_BROKER_KIND == kafka ]]; then
+        echo "Apache Kafka $(sed -n 's#^ *image: *apache/kafka:##p' "$PIZZA_ROOT/docker-compose.yml" | head -n 1)"
+    else
+        echo "pizza-devbroker"
+    fi
+}
+
 machine_json() {
     jq -nc --arg nproc "$(nproc)" --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
         --arg commit "$(git -C "$PIZZA_ROOT" rev-parse HEAD 2>/dev/null || echo unknown)" \
@@ -202,9 +212,10 @@ machine_json() {
         --arg cpu "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)" \
         --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
         --arg kernel "$(uname -r)" --arg rdkafka "$(pkg-config --modversion rdkafka 2>/dev/null || echo '?')" \
+        --arg broker "$(broker_name)" \
         '{nproc: ($nproc | tonumber), date: $date, git_commit: $commit,
           uncommitted_daemon_files: ($dirty | tonumber), cpu: $cpu, kernel: $kernel,
-          librdkafka: $rdkafka, loadavg_at_end: $load}'
+          librdkafka: $rdkafka, broker: $broker, loadavg_at_end: $load}'
 }
 
 params_json() {

@@ -4,7 +4,7 @@ set -euo pipefail
 json=${1:?usage: report.sh RESULTS.json}
 q() { jq -r "$@" "$json"; }
 
-q '"\nPizza pipeline benchmark  \(.machine.date)  commit \(.machine.git_commit[0:12])  \(.machine.nproc) CPUs  librdkafka \(.machine.librdkafka)"'
+q '"\nPizza pipeline benchmark  \(.machine.date)  commit \(.machine.git_commit[0:12])  \(.machine.nproc) CPUs  librdkafka \(.machine.librdkafka)  broker \(.machine.broker // "pizza-devbroker")"'
 q 'if .machine.uncommitted_daemon_files > 0 then "  (working tree had \(.machine.uncommitted_daemon_files) uncommitted files under common/ services/ tools/)" else empty end'
 
 printf '\n1. Chain throughput: %s pizzas injected into "pizza", timed to "pizza-with-veggies";\n   median of %s rounds (modes interleaved, each on a fresh broker)\n' \

@@ -265,6 +265,25 @@ await_nodes() {
     done
 }
 
+# await_node DIR ID: waits until node ID answers a metadata request on its own
+# port and lists itself (a restarted broker does so once it has caught up with
+# the cluster's metadata and registered again).
+await_node() {
+    local dir=$1 id=$2 port deadline
+    port=$(awk -v id="$id" '$1 == id { print $2 }' "$dir/cluster/ports")
+    deadline=$(($(now_ms) + ${KAFKA_READY_S:-90} * 1000))
+    until kcat -L -J -m 5 -b "127.0.0.1:$port" 2>/dev/null |
+        jq -e --argjson id "$id" 'any(.brokers[]; .id == $id)' >/dev/null 2>&1; do
+        [[ -n $(node_pid "$dir" "$id") ]] || {
+            echo "kafka.sh: node $id exited; last lines of $dir/node-$id:" >&2
+            tail -n 5 "$dir/node-$id/stdout.log" "$dir/node-$id/server.log" >&2 2>/dev/null || true
+            return 1
+        }
+        (($(now_ms) < deadline)) || { echo "kafka.sh: node $id not back within ${KAFKA_READY_S:-90} s" >&2; return 1; }
+        sleep 0.2
+    done
+}
+
 # The compose `topics` job's script and environment, as docker-compose would
 # run them ($$ is compose's escaped $), with what differs here overridden.
 run_topics_job() { # DIR PARTITIONS REPLICATION
@@ -339,13 +358,18 @@ cmd_start() {
         local cluster_id
         # a KRaft cluster id: 16 random bytes, URL-safe base64 without padding
         cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+        local formats=() logs=()
         for ((id = 1; id <= nodes; id++)); do
             mkdir -p "$dir/node-$id"
             write_node_config "$dir" "$id" "$nodes" "$rf"
+            logs+=("$dir/node-$id/format.log")
             tool "$dir" kafka.tools.StorageTool format -t "$cluster_id" \
-                -c "$dir/node-$id/server.properties" >"$dir/node-$id/format.log" 2>&1 &
+                -c "$dir/node-$id/server.properties" >"${logs[-1]}" 2>&1 &
+            formats+=($!)
         done
-        wait_all_or_die "formatting storage" "$dir"/node-*/format.log
+        for i in "${!formats[@]}"; do
+            wait "${formats[i]}" || { tail -n 5 "${logs[i]}" >&2; die "formatting ${logs[i]%/*} failed"; }
+        done
         [[ -n $owner ]] && start_owner_watch "$dir" "$owner"
         for ((id = 1; id <= nodes; id++)); do node_launch "$dir" "$id"; done
         if await_nodes "$dir" "$nodes" $(seq 1 "$nodes"); then
@@ -363,15 +387,6 @@ cmd_start() {
         cmd_stop "$dir" >/dev/null 2>&1 || true
         die "the cluster in $dir did not start"
     done
-}
-
-# wait_all_or_die WHAT LOGS...: waits for this shell's background jobs; any
-# failure prints the logs and dies.
-wait_all_or_die() {
-    local what=$1 ok=1 pid
-    shift
-    for pid in $(jobs -p); do wait "$pid" || ok=0; done
-    ((ok)) || { tail -n 5 "$@" >&2; die "$what failed"; }
 }
 
 # stop_pids BOUND_S PID...: SIGTERM, then SIGKILL whatever still runs after BOUND_S.
@@ -433,6 +448,9 @@ cmd_broker_stop() {
     stop_pids "${KAFKA_STOP_S:-10}" "$pid"
 }
 
+# Every node is a controller too: while fewer than a majority of them run, the
+# quorum has no leader and no broker can rejoin, so a node started then is only
+# checked to be running; the one that restores the majority waits for them all.
 cmd_broker_start() {
     local dir=$1 id=$2 nodes running=0 n
     node_arg "$dir" "$id"
@@ -440,7 +458,12 @@ cmd_broker_start() {
     nodes=$(cluster_get "$dir" nodes)
     node_launch "$dir" "$id"
     for ((n = 1; n <= nodes; n++)); do [[ -z $(node_pid "$dir" "$n") ]] || running=$((running + 1)); done
-    await_nodes "$dir" "$running" "$id" || die "node $id did not come back"
+    if ((running > nodes / 2)); then
+        await_node "$dir" "$id" || die "node $id did not come back"
+    else
+        sleep 0.5
+        [[ -n $(node_pid "$dir" "$id") ]] || die "node $id exited at once: $(tail -n 3 "$dir/node-$id/stdout.log")"
+    fi
 }
 
 cmd_topic() { # DIR NAME PARTITIONS [--config K=V]...

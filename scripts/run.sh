@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds, starts the dev broker and all six daemons in
 # the foreground with logs prefixed by service; Ctrl-C stops everything.
-# With KAFKA_BOOTSTRAP_SERVERS already set, uses that cluster instead.
+# PIZZA_BROKER=kafka: a local Apache Kafka (scripts/kafka.sh, one node, data in
+# a temporary directory) instead of the dev broker. With KAFKA_BOOTSTRAP_SERVERS
+# already set, uses that cluster instead of either.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${BUILD_DIR:-$root/build}/bin
@@ -10,9 +12,12 @@ cd "$root"
 bash scripts/deps.sh
 bash scripts/build.sh
 
+broker=${PIZZA_BROKER:-dev}
+[[ $broker == dev || $broker == kafka ]] || { echo "run: PIZZA_BROKER must be dev or kafka" >&2; exit 2; }
 rundir=$(mktemp -d "${TMPDIR:-/tmp}/pizza-run.XXXXXX")
 names=()
 pids=()
+kafka_dir=
 
 stop_all() {
     trap - INT TERM EXIT
@@ -22,6 +27,7 @@ stop_all() {
         kill -TERM "${pids[i]}" 2>/dev/null || true
         wait "${pids[i]}" 2>/dev/null || echo "run: ${names[i]} exited with code $?" >&2
     done
+    [ -z "$kafka_dir" ] || bash scripts/kafka.sh stop "$kafka_dir" || true
     rm -rf "$rundir"
     echo "run: stopped" >&2
 }
@@ -38,7 +44,14 @@ start() {
     pids+=($!)
 }
 
-if [ -z "${KAFKA_BOOTSTRAP_SERVERS:-}" ]; then
+if [ -z "${KAFKA_BOOTSTRAP_SERVERS:-}" ] && [ "$broker" = kafka ]; then
+    kafka_dir=$rundir/kafka
+    echo "run: starting Apache Kafka (first run: fetched with mvn, about a minute)" >&2
+    line=$(bash scripts/kafka.sh start "$kafka_dir" --owner $$)
+    KAFKA_BOOTSTRAP_SERVERS=${line#bootstrap.servers=}
+    export KAFKA_BOOTSTRAP_SERVERS
+    echo "run: Apache Kafka at $KAFKA_BOOTSTRAP_SERVERS (logs: $kafka_dir/node-1/server.log)" >&2
+elif [ -z "${KAFKA_BOOTSTRAP_SERVERS:-}" ]; then
     # own session: the terminal's Ctrl-C must not stop it before the daemons commit
     setsid "$bin/pizza-devbroker" </dev/null >"$rundir/broker.out" \
         2> >(sed -u 's/^/[devbroker] /' >&2) &

@@ -5,7 +5,10 @@
 # builds the libFuzzer targets: after its tests, each fuzzer runs for
 # FUZZ_SECONDS (20). SANITIZE=0 skips the second pass, FUZZ=0 the fuzzers.
 # CHAOS_ORDERS / CHAOS_LOAD_S / CHAOS_SEED tune tests/e2e/chaos.sh;
-# CTEST_PARALLEL (3) is how many tests run at once.
+# CTEST_PARALLEL (3) is how many tests run at once. Between the two passes,
+# the release build's tests labelled kafka run on a real Apache Kafka
+# (scripts/kafka.sh: Java and the broker fetched with apt-get and mvn on first
+# use), KAFKA_PARALLEL (2) at a time; KAFKA=0 skips them.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
@@ -23,8 +26,16 @@ run_suite() { # BUILD_DIR CTEST_ARGS [cmake args...]
     (cd "$dir" && ctest --output-on-failure --timeout 300 --parallel "${CTEST_PARALLEL:-3}" $select)
 }
 
-echo "== tests: release build" >&2
-run_suite "$build" ""
+echo "== tests: release build, dev broker" >&2
+run_suite "$build" "-LE kafka"
+if [ "${KAFKA:-1}" != 0 ]; then
+    echo "== tests: release build, Apache Kafka" >&2
+    start=$SECONDS
+    bash "$root/scripts/kafka.sh" fetch >/dev/null # once, outside any test's timeout
+    # each test starts its own cluster (a JVM per broker): two at a time on two cores
+    (cd "$build" && ctest --output-on-failure --timeout 600 --parallel "${KAFKA_PARALLEL:-2}" -L kafka)
+    echo "== tests: Apache Kafka pass: $((SECONDS - start)) s" >&2
+fi
 if [ "${SANITIZE:-1}" != 0 ]; then
     echo "== tests: AddressSanitizer + UndefinedBehaviorSanitizer build (clang)" >&2
     # Same code under the sanitizers; a shorter chaos run keeps the suite near
@@ -34,7 +45,7 @@ if [ "${SANITIZE:-1}" != 0 ]; then
     # suite, not beside the timing-sensitive e2e tests.
     fuzz=${FUZZ:-1}
     CC=clang CHAOS_ORDERS=${CHAOS_ORDERS:-600} CHAOS_LOAD_S=${CHAOS_LOAD_S:-25} \
-        run_suite "$build-asan" "-LE bench|fuzz" -DPIZZA_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug \
+        run_suite "$build-asan" "-LE bench|fuzz|kafka" -DPIZZA_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug \
         "-DPIZZA_FUZZ=$([ "$fuzz" != 0 ] && echo ON || echo OFF)"
     if [ "$fuzz" != 0 ]; then
         echo "== fuzz: each libFuzzer target for ${FUZZ_SECONDS:-20} s, two at a time" >&2
