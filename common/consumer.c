@@ -30,6 +30,9 @@ struct consumer {
     struct histogram *last_h;
     struct consumer_run *runs; /* events handed out since the last commit */
     size_t n_runs, runs_cap;
+    /* events handed out since the last commit or rewind; read by the
+     * statistics callback, which may run on another thread */
+    atomic_long uncommitted;
 };
 
 #define CONSUMER_LATENCY_NAME "pizza_event_processing_seconds"
@@ -65,6 +68,7 @@ static int consumer_runs_grow(struct consumer *c) {
 /* Keeps m's timestamp until its batch commits; out of room, the run before
  * takes it (a slightly wrong latency beats none). */
 static void consumer_note_time(struct consumer *c, const rd_kafka_message_t *m) {
+    atomic_fetch_add(&c->uncommitted, 1);
     rd_kafka_timestamp_type_t type;
     int64_t ts = rd_kafka_message_timestamp(m, &type);
     struct histogram *h = consumer_latency_of(c, m->rkt);
@@ -84,10 +88,18 @@ void consumer_batch_committed(struct consumer *c) {
     for (size_t i = 0; i < c->n_runs; i++)
         histogram_observe_n(c->runs[i].h, (double)(now - c->runs[i].ts_ms) / 1000.0, c->runs[i].n);
     c->n_runs = 0;
+    atomic_store(&c->uncommitted, 0);
 }
 
 void consumer_batch_forget(struct consumer *c) {
     c->n_runs = 0;
+    atomic_store(&c->uncommitted, 0);
+}
+
+/* kafka_stats' question, with the consumer as the conf's opaque */
+static int consumer_all_committed(void *opaque) {
+    const struct consumer *c = opaque;
+    return c && atomic_load(&c->uncommitted) == 0;
 }
 
 void consumer_note_committed(struct consumer *c, const rd_kafka_topic_partition_list_t *offsets) {
@@ -185,7 +197,7 @@ struct consumer *consumer_new(const struct cfg *cf, const char *client_id, const
     }
     if (hooks) c->hooks = *hooks;
     consumer_register_metrics(c, group_id, topics);
-    kafka_conf_track_lag(conf);
+    kafka_conf_track_lag(conf, consumer_all_committed);
     if (rd_kafka_conf_set(conf, "group.id", group_id, why, sizeof(why)) != RD_KAFKA_CONF_OK) {
         snprintf(errstr, sz, "group.id: %s", why);
         rd_kafka_conf_destroy(conf);

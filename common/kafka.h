@@ -22,8 +22,10 @@ rd_kafka_conf_t *kafka_conf_new(const struct cfg *c, enum kafka_role role, const
 void kafka_conf_track_health(rd_kafka_conf_t *conf);
 /** For a group consumer's conf (after kafka_conf_new): its statistics also
  * publish pizza_consumer_lag{topic,partition} for each assigned partition;
- * a partition no longer assigned leaves /metrics. */
-void kafka_conf_track_lag(rd_kafka_conf_t *conf);
+ * a partition no longer assigned leaves /metrics. all_committed(opaque), with
+ * the conf's opaque, tells whether every message handed to the application is
+ * committed (what lets a drained partition read 0 past commit markers). */
+void kafka_conf_track_lag(rd_kafka_conf_t *conf, int (*all_committed)(void *opaque));
 /** rk is closing: its partitions' lag leaves /metrics. */
 void kafka_lag_forget(const rd_kafka_t *rk);
 

@@ -105,12 +105,12 @@ static long long kafka_json_int(json_t *obj, const char *key) {
  *
  * On Apache Kafka a transaction's commit marker takes an offset, and the last
  * record of a partition written transactionally is such a marker: a consumer
- * commits past its last message, one short of the end. So when the fetcher
- * has read to the end (next_offset), nothing fetched waits in the queue and
- * everything handed to the application (app_offset) is committed, what is
- * left is markers only: lag 0, not 1 forever.
- * @returns -1 when unknown yet. */
-static long long kafka_partition_lag(json_t *p) {
+ * commits its last message + 1, one short of the end. So when the fetcher
+ * and the application (next_offset, app_offset: librdkafka moves both past
+ * markers) are at the end, nothing fetched waits in the queue, and every
+ * message handed out is committed (settled), what is left is markers only:
+ * lag 0, not 1 forever. @returns -1 when unknown yet. */
+static long long kafka_partition_lag(json_t *p, int settled) {
     long long end = kafka_json_int(p, "ls_offset");
     long long committed = kafka_json_int(p, "committed_offset");
     long long stored = kafka_json_int(p, "stored_offset");
@@ -119,14 +119,15 @@ static long long kafka_partition_lag(json_t *p) {
     if (end < 0) end = kafka_json_int(p, "hi_offset");
     if (pos < 0) pos = fetched;
     if (end < 0 || pos < 0) return -1;
-    if (fetched >= end && kafka_json_int(p, "fetchq_cnt") == 0 &&
-        pos >= kafka_json_int(p, "app_offset"))
+    if (settled && fetched >= end && kafka_json_int(p, "app_offset") >= end &&
+        kafka_json_int(p, "fetchq_cnt") == 0)
         return 0;
     return end > pos ? end - pos : 0;
 }
 
 /* Caller holds kafka_lag_lock. */
-static void kafka_stats_topic_lag(const rd_kafka_t *rk, const char *topic, json_t *parts) {
+static void kafka_stats_topic_lag(const rd_kafka_t *rk, const char *topic, json_t *parts,
+                                  int settled) {
     const char *key;
     json_t *p;
     json_object_foreach(parts, key, p) {
@@ -134,7 +135,7 @@ static void kafka_stats_topic_lag(const rd_kafka_t *rk, const char *topic, json_
         if (id < 0 || !json_is_true(json_object_get(p, "desired"))) continue; /* not assigned */
         struct kafka_lag *l = kafka_lag_entry(topic, (int32_t)id);
         if (!l) continue;
-        long long lag = kafka_partition_lag(p);
+        long long lag = kafka_partition_lag(p, settled);
         l->owner = rk;
         l->seen = 1;
         if (lag >= 0) metric_set(l->gauge, lag);
@@ -143,30 +144,33 @@ static void kafka_stats_topic_lag(const rd_kafka_t *rk, const char *topic, json_
 
 /* Publishes the lag of rk's assigned partitions; those it no longer has
  * leave /metrics (their new owner, maybe another process, reports them). */
-static void kafka_stats_lag(const rd_kafka_t *rk, json_t *doc) {
+static void kafka_stats_lag(const rd_kafka_t *rk, json_t *doc, int settled) {
     const char *topic;
     json_t *t;
     pthread_mutex_lock(&kafka_lag_lock);
     for (size_t i = 0; i < kafka_n_lags; i++)
         if (kafka_lags[i].owner == rk) kafka_lags[i].seen = 0;
     json_object_foreach(json_object_get(doc, "topics"), topic, t) {
-        kafka_stats_topic_lag(rk, topic, json_object_get(t, "partitions"));
+        kafka_stats_topic_lag(rk, topic, json_object_get(t, "partitions"), settled);
     }
     for (size_t i = 0; i < kafka_n_lags; i++)
         if (kafka_lags[i].owner == rk && !kafka_lags[i].seen) metric_hide(kafka_lags[i].gauge);
     pthread_mutex_unlock(&kafka_lag_lock);
 }
 
+/* Set once, by every consumer alike: the consumers' own "all committed?" */
+static int (*kafka_lag_all_committed)(void *opaque);
+
 static int kafka_on_consumer_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque) {
-    (void)opaque;
     json_t *doc = json_loadb(json, len, 0, NULL);
     kafka_stats_health(doc);
-    if (doc) kafka_stats_lag(rk, doc);
+    if (doc) kafka_stats_lag(rk, doc, kafka_lag_all_committed && kafka_lag_all_committed(opaque));
     json_decref(doc);
     return 0; /* librdkafka frees json */
 }
 
-void kafka_conf_track_lag(rd_kafka_conf_t *conf) {
+void kafka_conf_track_lag(rd_kafka_conf_t *conf, int (*all_committed)(void *opaque)) {
+    kafka_lag_all_committed = all_committed;
     rd_kafka_conf_set_stats_cb(conf, kafka_on_consumer_stats);
 }
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# pizza-devbroker honours Kafka transactions (its patched mock cluster): a
+# The broker honours Kafka transactions (pizza-devbroker: its patched mock
+# cluster; also run on Apache Kafka, to keep the two alike): a
 # read_committed consumer sees exactly the records of committed transactions,
 # never those of aborted ones or of one left open by a producer killed with
 # SIGKILL and replaced; offsets sent with send_offsets_to_transaction are what
@@ -86,19 +87,35 @@ wait "$HUNG_PID" || rc=$?
 assert_eq 1 "$rc" "exit code of the fenced zombie's commit"
 assert_eq -1001 "$(committed_offset 1)" "offset sent only by the fenced zombie"
 
-# Left open by a producer that never comes back: invisible for good (the
-# broker then stops with it still staged).
-start_hung leftover t3 leftover 2 grp txn-in:2:5
+# Left open by a producer that never comes back. Apache Kafka aborts it after
+# the producer's transaction.timeout.ms; until then the group's offset on
+# txn-in [2] is unstable, and rd_kafka_committed() (require_stable) waits.
+# The dev broker has no such timeout: the transaction stays invisible for
+# good (the broker then stops with it still staged).
+TXN_TIMEOUT_MS=3000 start_hung leftover t3 leftover 2 grp txn-in:2:5
 kill -KILL "$HUNG_PID"
 wait "$HUNG_PID" 2>/dev/null || true
-assert_eq -1001 "$(committed_offset 2)" "offset sent only in a transaction left open"
+if [[ $LIB_BROKER_KIND == kafka ]]; then
+    # the coordinator looks for expired transactions every 10 s
+    never_committed() { [[ $(probe committed grp txn-in 2) == -1001 ]]; }
+    wait_until 40 never_committed
+else
+    assert_eq -1001 "$(committed_offset 2)" "offset sent only in a transaction left open"
+fi
 
 want=$(expected committed:10 later:3 fencer:2)
 assert_eq "$want" "$(consume read_committed)" "records seen by a read_committed consumer"
-# The mock only ever holds committed records, whatever the isolation level.
-assert_eq "$want" "$(consume read_uncommitted)" "records seen by a read_uncommitted consumer"
+if [[ $LIB_BROKER_KIND == kafka ]]; then
+    # Kafka keeps every record written, aborted or not, with commit and abort
+    # markers: read_uncommitted sees them all.
+    assert_eq "$(expected committed:10 aborted:7 killed:5 later:3 zombie:4 fencer:2 leftover:2)" \
+        "$(consume read_uncommitted)" "records seen by a read_uncommitted consumer"
+else
+    # The mock only ever holds committed records, whatever the isolation level.
+    assert_eq "$want" "$(consume read_uncommitted)" "records seen by a read_uncommitted consumer"
+fi
 
 rc=0
 stop_broker || rc=$?
-assert_eq 0 "$rc" "pizza-devbroker exit code after SIGTERM"
+assert_eq 0 "$rc" "broker exit code after SIGTERM"
 pass

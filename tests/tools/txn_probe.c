@@ -10,8 +10,10 @@
  *   txn_probe committed GROUP TOPIC PARTITION
  *     prints rd_kafka_committed()'s offset (-1001 when none).
  *
- * The broker comes from KAFKA_BOOTSTRAP_SERVERS. Exit 0 on success, 1 on a
- * Kafka error, 2 on bad usage. */
+ * The broker comes from KAFKA_BOOTSTRAP_SERVERS; TXN_TIMEOUT_MS, if set, is
+ * the producer's transaction.timeout.ms (how long Apache Kafka keeps a dead
+ * producer's transaction open). Exit 0 on success, 1 on a Kafka error, 2 on
+ * bad usage. */
 #include <librdkafka/rdkafka.h>
 
 #include <signal.h>
@@ -48,11 +50,14 @@ static int probe_check(const char *what, rd_kafka_error_t *error) {
 static rd_kafka_t *probe_client(rd_kafka_type_t type, const char *key, const char *value) {
     char errstr[512];
     const char *boot = getenv("KAFKA_BOOTSTRAP_SERVERS");
+    const char *txn_timeout = type == RD_KAFKA_PRODUCER ? getenv("TXN_TIMEOUT_MS") : NULL;
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_t *rk;
     if (!boot || !*boot ||
         rd_kafka_conf_set(conf, "bootstrap.servers", boot, errstr, sizeof(errstr)) ||
-        rd_kafka_conf_set(conf, key, value, errstr, sizeof(errstr))) {
+        rd_kafka_conf_set(conf, key, value, errstr, sizeof(errstr)) ||
+        (txn_timeout && rd_kafka_conf_set(conf, "transaction.timeout.ms", txn_timeout, errstr,
+                                          sizeof(errstr)))) {
         fprintf(stderr, "txn_probe: config: %s\n",
                 boot && *boot ? errstr : "KAFKA_BOOTSTRAP_SERVERS unset");
         rd_kafka_conf_destroy(conf);
