@@ -56,8 +56,8 @@ static rd_kafka_t *probe_client(rd_kafka_type_t type, const char *key, const cha
     if (!boot || !*boot ||
         rd_kafka_conf_set(conf, "bootstrap.servers", boot, errstr, sizeof(errstr)) ||
         rd_kafka_conf_set(conf, key, value, errstr, sizeof(errstr)) ||
-        (txn_timeout && rd_kafka_conf_set(conf, "transaction.timeout.ms", txn_timeout, errstr,
-                                          sizeof(errstr)))) {
+        (txn_timeout &&
+         rd_kafka_conf_set(conf, "transaction.timeout.ms", txn_timeout, errstr, sizeof(errstr)))) {
         fprintf(stderr, "txn_probe: config: %s\n",
                 boot && *boot ? errstr : "KAFKA_BOOTSTRAP_SERVERS unset");
         rd_kafka_conf_destroy(conf);
