@@ -9,7 +9,7 @@
 #       kafka-topics. Prints one line, bootstrap.servers=HOST:PORT[,...], once
 #       the cluster is ready. --owner PID: the cluster stops itself when PID ends
 #       (a test killed by its runner leaves no broker behind).
-#   kafka.sh stop DIR                 SIGTERM every node, SIGKILL after KAFKA_STOP_S (10)
+#   kafka.sh stop DIR                 SIGTERM every node, SIGKILL after BROKER_STOP_S (10)
 #   kafka.sh broker-kill DIR ID       kill -9 one node; its data stays
 #   kafka.sh broker-stop DIR ID       SIGTERM one node (controlled shutdown), then SIGKILL
 #   kafka.sh broker-start DIR ID      start a stopped or killed node on its old ports
@@ -21,8 +21,9 @@
 #
 # The version is the docker-compose.yml `kafka` image's tag, fetched once with
 # mvn into ${PIZZA_KAFKA_CACHE:-~/.cache/pizza-kafka}/VERSION. Environment:
-# KAFKA_HEAP (512m) heap of each node; KAFKA_STOP_S (10) SIGTERM-to-SIGKILL bound;
-# KAFKA_READY_S (90) how long start waits for the cluster.
+# BROKER_HEAP (512m) heap of each node; BROKER_JVM_OPTS (-XX:TieredStopAtLevel=1)
+# more JVM options for the nodes; BROKER_STOP_S (10) SIGTERM-to-SIGKILL bound;
+# BROKER_READY_S (90) how long start waits for the cluster.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 compose_file=$root/docker-compose.yml
@@ -52,12 +53,16 @@ kafka_version() {
     echo "$v"
 }
 
-# Java and Maven are only needed for this broker: installed here, not by deps.sh,
-# so the dev-broker path never needs them.
-ensure_java() {
+# What this script runs, installed here rather than by deps.sh so the
+# dev-broker path never needs Java: java and mvn for the broker, kcat and jq
+# for readiness, Debian's python3 with yaml for the compose topics job.
+ensure_packages() {
     local missing=()
     command -v java >/dev/null || missing+=(default-jre-headless)
     command -v mvn >/dev/null || missing+=(maven)
+    command -v kcat >/dev/null || missing+=(kcat)
+    command -v jq >/dev/null || missing+=(jq)
+    /usr/bin/python3 -c 'import yaml' 2>/dev/null || missing+=(python3-yaml)
     ((${#missing[@]} == 0)) && return 0
     local as_root=()
     [[ $(id -u) -eq 0 ]] || as_root=(sudo)
@@ -74,8 +79,8 @@ kafka_libs() {
     version=$(kafka_version)
     cache=${PIZZA_KAFKA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pizza-kafka}/$version
     libs=$cache/libs
+    ensure_packages
     if [[ ! -f $libs/.complete ]]; then
-        ensure_java
         mkdir -p "$cache"
         exec {lock}>"$cache/.lock"
         flock "$lock"
@@ -117,7 +122,7 @@ node_pid() { # DIR ID: the pid if the node runs, else nothing
 
 # free_ports N: N distinct free loopback ports (held together while chosen).
 free_ports() {
-    python3 - "$1" <<'PY'
+    /usr/bin/python3 - "$1" <<'PY'
 import socket, sys
 socks = []
 for _ in range(int(sys.argv[1])):
@@ -165,14 +170,19 @@ EOF
 
 # node_launch DIR ID: starts one formatted node in its own session, detached.
 node_launch() {
-    local dir=$1 id=$2 libs heap=${KAFKA_HEAP:-512m}
+    local dir=$1 id=$2 libs heap=${BROKER_HEAP:-512m}
     libs=$(cluster_get "$dir" libs)
     (
         cd "$dir/node-$id"
-        # Kafka's own kafka-run-class.sh GC settings; a fixed, bounded heap
+        # Kafka's own kafka-run-class.sh GC settings and a fixed, bounded heap.
+        # BROKER_JVM_OPTS (split on spaces) defaults to C1 only: these brokers
+        # live minutes, and C2's compiling cost them more CPU than it saved
+        # (one broker at 20 orders/s: 16 s against 22 s of CPU; p50 387 / 417 ms).
+        # shellcheck disable=SC2086
         exec setsid java -Xms"$heap" -Xmx"$heap" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
             -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent \
             -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
+            ${BROKER_JVM_OPTS--XX:TieredStopAtLevel=1} \
             -Dlog4j2.configurationFile="$dir/cluster/log4j2.properties" \
             -Dkafka.logs.dir="$dir/node-$id" \
             -cp "$libs/*" kafka.Kafka server.properties
@@ -252,7 +262,7 @@ brokers_up() {
 await_nodes() {
     local dir=$1 want=$2 id deadline
     shift 2
-    deadline=$(($(now_ms) + ${KAFKA_READY_S:-90} * 1000))
+    deadline=$(($(now_ms) + ${BROKER_READY_S:-90} * 1000))
     while (($(brokers_up "$dir") < want)); do
         for id in "$@"; do
             [[ -n $(node_pid "$dir" "$id") ]] && continue
@@ -260,7 +270,7 @@ await_nodes() {
             tail -n 5 "$dir/node-$id/stdout.log" "$dir/node-$id/server.log" >&2 2>/dev/null || true
             return 1
         done
-        (($(now_ms) < deadline)) || { echo "kafka.sh: $want brokers not up within ${KAFKA_READY_S:-90} s" >&2; return 1; }
+        (($(now_ms) < deadline)) || { echo "kafka.sh: $want brokers not up within ${BROKER_READY_S:-90} s" >&2; return 1; }
         sleep 0.2
     done
 }
@@ -271,7 +281,7 @@ await_nodes() {
 await_node() {
     local dir=$1 id=$2 port deadline
     port=$(awk -v id="$id" '$1 == id { print $2 }' "$dir/cluster/ports")
-    deadline=$(($(now_ms) + ${KAFKA_READY_S:-90} * 1000))
+    deadline=$(($(now_ms) + ${BROKER_READY_S:-90} * 1000))
     until kcat -L -J -m 5 -b "127.0.0.1:$port" 2>/dev/null |
         jq -e --argjson id "$id" 'any(.brokers[]; .id == $id)' >/dev/null 2>&1; do
         [[ -n $(node_pid "$dir" "$id") ]] || {
@@ -279,7 +289,7 @@ await_node() {
             tail -n 5 "$dir/node-$id/stdout.log" "$dir/node-$id/server.log" >&2 2>/dev/null || true
             return 1
         }
-        (($(now_ms) < deadline)) || { echo "kafka.sh: node $id not back within ${KAFKA_READY_S:-90} s" >&2; return 1; }
+        (($(now_ms) < deadline)) || { echo "kafka.sh: node $id not back within ${BROKER_READY_S:-90} s" >&2; return 1; }
         sleep 0.2
     done
 }
@@ -288,7 +298,7 @@ await_node() {
 # run them ($$ is compose's escaped $), with what differs here overridden.
 run_topics_job() { # DIR PARTITIONS REPLICATION
     local dir=$1 partitions=$2 rf=$3 job
-    job=$(python3 - "$compose_file" <<'PY'
+    job=$(/usr/bin/python3 - "$compose_file" <<'PY'
 import shlex, sys, yaml
 svc = yaml.safe_load(open(sys.argv[1]))["services"]["topics"]
 for k, v in (svc.get("environment") or {}).items():
@@ -422,7 +432,7 @@ cmd_stop() {
     rm -f "$dir/cluster/ports"
     pid=$(cat "$dir/cluster/watch.pid" 2>/dev/null) || pid=
     [[ -z $pid || $pid == "$$" ]] || kill "$pid" 2>/dev/null || true
-    stop_pids "${KAFKA_STOP_S:-10}" "${pids[@]}"
+    stop_pids "${BROKER_STOP_S:-10}" "${pids[@]}"
 }
 
 node_arg() { # DIR ID: checks ID names a node of DIR
@@ -445,7 +455,7 @@ cmd_broker_stop() {
     node_arg "$1" "$2"
     pid=$(node_pid "$1" "$2")
     [[ -n $pid ]] || die "node $2 is not running"
-    stop_pids "${KAFKA_STOP_S:-10}" "$pid"
+    stop_pids "${BROKER_STOP_S:-10}" "$pid"
 }
 
 # Every node is a controller too: while fewer than a majority of them run, the

@@ -174,7 +174,7 @@ lib_cleanup() {
     lib_stop_all "${pids[@]}"
     [[ -n $LIB_BROKER_FD ]] && exec {LIB_BROKER_FD}>&-
     # its data is thrown away with $WORK: no need for a slow clean shutdown
-    [[ -n $LIB_KAFKA_DIR ]] && KAFKA_STOP_S=2 bash "$PIZZA_ROOT/scripts/kafka.sh" stop "$LIB_KAFKA_DIR" 2>>"$WORK/broker.log"
+    [[ -n $LIB_KAFKA_DIR ]] && BROKER_STOP_S=2 bash "$PIZZA_ROOT/scripts/kafka.sh" stop "$LIB_KAFKA_DIR" 2>>"$WORK/broker.log"
     # Sanitizers and valgrind (-q) report memory errors and leaks in the
     # daemons' logs, often only at exit: any report fails the test.
     if [[ -n $WORK && -d $WORK ]] && ((rc == 0)) &&
