@@ -23,7 +23,8 @@
 # mvn into ${PIZZA_KAFKA_CACHE:-~/.cache/pizza-kafka}/VERSION. Environment:
 # BROKER_HEAP (512m) heap of each node; BROKER_JVM_OPTS (-XX:TieredStopAtLevel=1)
 # more JVM options for the nodes; BROKER_STOP_S (10) SIGTERM-to-SIGKILL bound;
-# BROKER_READY_S (90) how long start waits for the cluster.
+# BROKER_READY_S (90) how long start waits for the cluster; BROKER_CLUSTER_ID
+# a KRaft cluster id (default: a random one).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 compose_file=$root/docker-compose.yml
@@ -367,13 +368,15 @@ cmd_start() {
         write_tools "$dir"
         local cluster_id
         # a KRaft cluster id: 16 random bytes, URL-safe base64 without padding
-        cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+        cluster_id=${BROKER_CLUSTER_ID:-$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')}
         local formats=() logs=()
         for ((id = 1; id <= nodes; id++)); do
             mkdir -p "$dir/node-$id"
             write_node_config "$dir" "$id" "$nodes" "$rf"
             logs+=("$dir/node-$id/format.log")
-            tool "$dir" kafka.tools.StorageTool format -t "$cluster_id" \
+            # --cluster-id=ID: an id may start with '-', which the tool would
+            # take for an option
+            tool "$dir" kafka.tools.StorageTool format --cluster-id="$cluster_id" \
                 -c "$dir/node-$id/server.properties" >"${logs[-1]}" 2>&1 &
             formats+=($!)
         done
