@@ -184,6 +184,18 @@ static void consumer_register_metrics(struct consumer *c, const char *group_id,
     }
 }
 
+/* Messages still arriving while the consumer closes. The close forwards the
+ * consumer's queue to the one consumer_close serves with callbacks, and a
+ * fetched message there with no consume callback trips librdkafka 2.0.2's
+ * assert (rd_kafka_q_serve: res != RD_KAFKA_OP_RES_PASS: SIGABRT, exit 134,
+ * when SIGTERM comes under load). Only that callback-served queue ever calls
+ * this: consumer_poll and the batch read take messages themselves. Dropping
+ * them loses nothing: they are not committed, the next owner reads them. */
+static void consumer_drop_on_close(rd_kafka_message_t *m, void *opaque) {
+    (void)m; /* librdkafka's, freed by it */
+    (void)opaque;
+}
+
 struct consumer *consumer_new(const struct cfg *cf, const char *client_id, const char *group_id,
                               const char *const *topics, const struct consumer_hooks *hooks,
                               char *errstr, size_t sz) {
@@ -206,6 +218,7 @@ struct consumer *consumer_new(const struct cfg *cf, const char *client_id, const
     }
     rd_kafka_conf_set_opaque(conf, c);
     rd_kafka_conf_set_rebalance_cb(conf, consumer_on_rebalance);
+    rd_kafka_conf_set_consume_cb(conf, consumer_drop_on_close);
     if (!(c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sz))) {
         rd_kafka_conf_destroy(conf);
         free(c);
