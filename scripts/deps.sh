@@ -7,7 +7,7 @@ packages=(build-essential cmake pkg-config
           kcat curl jq procps wrk python3-yaml python3-jsonschema # openapi_check.py
           docker-compose # compose_config.sh: docker-compose config, no engine needed
           dpkg-dev patch zlib1g-dev debian-archive-keyring # mock-librdkafka.sh
-          clang libclang-rt-14-dev # libFuzzer targets (tests/fuzz)
+          clang libclang-rt-dev # libFuzzer targets (tests/fuzz); -rt-dev follows the default clang (14 on Debian 12, 19 on 13)
           valgrind) # e2e_valgrind: the daemons under memcheck
 
 missing=()
