@@ -252,45 +252,38 @@ EOF
     chmod +x "$1/bin/kafka-topics.sh"
 }
 
-# brokers_up DIR: how many brokers the cluster's metadata lists.
+# brokers_up DIR WANT: the cluster's metadata lists at least WANT brokers.
 brokers_up() {
-    kcat -L -J -m 5 -b "$(cluster_get "$1" bootstrap)" 2>/dev/null | jq '.brokers | length' 2>/dev/null ||
-        echo 0
+    local n
+    n=$(kcat -L -J -m 5 -b "$(cluster_get "$1" bootstrap)" 2>/dev/null | jq '.brokers | length' 2>/dev/null)
+    ((${n:-0} >= $2))
 }
 
-# await_nodes DIR WANT IDS...: waits until the metadata lists WANT brokers;
-# fails at once if one of IDS dies (printing its log's last lines).
-await_nodes() {
-    local dir=$1 want=$2 id deadline
-    shift 2
+# node_back DIR ID: node ID answers a metadata request on its own port and
+# lists itself (a restarted broker does once it has caught up with the
+# cluster's metadata and registered again).
+node_back() {
+    local port
+    port=$(awk -v id="$2" '$1 == id { print $2 }' "$1/cluster/ports")
+    kcat -L -J -m 5 -b "127.0.0.1:$port" 2>/dev/null |
+        jq -e --argjson id "$2" 'any(.brokers[]; .id == $id)' >/dev/null 2>&1
+}
+
+# await DIR WHAT "IDS" CHECK...: runs CHECK every 200 ms until it succeeds, for
+# BROKER_READY_S (90); fails at once, with its log's last lines, if a node of
+# IDS exits meanwhile.
+await() {
+    local dir=$1 what=$2 ids=$3 id deadline
+    shift 3
     deadline=$(($(now_ms) + ${BROKER_READY_S:-90} * 1000))
-    while (($(brokers_up "$dir") < want)); do
-        for id in "$@"; do
+    until "$@"; do
+        for id in $ids; do
             [[ -n $(node_pid "$dir" "$id") ]] && continue
-            echo "kafka.sh: node $id exited while starting; last lines of $dir/node-$id:" >&2
-            tail -n 5 "$dir/node-$id/stdout.log" "$dir/node-$id/server.log" >&2 2>/dev/null || true
-            return 1
-        done
-        (($(now_ms) < deadline)) || { echo "kafka.sh: $want brokers not up within ${BROKER_READY_S:-90} s" >&2; return 1; }
-        sleep 0.2
-    done
-}
-
-# await_node DIR ID: waits until node ID answers a metadata request on its own
-# port and lists itself (a restarted broker does so once it has caught up with
-# the cluster's metadata and registered again).
-await_node() {
-    local dir=$1 id=$2 port deadline
-    port=$(awk -v id="$id" '$1 == id { print $2 }' "$dir/cluster/ports")
-    deadline=$(($(now_ms) + ${BROKER_READY_S:-90} * 1000))
-    until kcat -L -J -m 5 -b "127.0.0.1:$port" 2>/dev/null |
-        jq -e --argjson id "$id" 'any(.brokers[]; .id == $id)' >/dev/null 2>&1; do
-        [[ -n $(node_pid "$dir" "$id") ]] || {
             echo "kafka.sh: node $id exited; last lines of $dir/node-$id:" >&2
             tail -n 5 "$dir/node-$id/stdout.log" "$dir/node-$id/server.log" >&2 2>/dev/null || true
             return 1
-        }
-        (($(now_ms) < deadline)) || { echo "kafka.sh: node $id not back within ${BROKER_READY_S:-90} s" >&2; return 1; }
+        done
+        (($(now_ms) < deadline)) || { echo "kafka.sh: $what not within ${BROKER_READY_S:-90} s" >&2; return 1; }
         sleep 0.2
     done
 }
@@ -385,8 +378,9 @@ cmd_start() {
         done
         [[ -n $owner ]] && start_owner_watch "$dir" "$owner"
         for ((id = 1; id <= nodes; id++)); do node_launch "$dir" "$id"; done
-        if await_nodes "$dir" "$nodes" $(seq 1 "$nodes"); then
-            run_topics_job "$dir" "$partitions" "$rf"
+        if await "$dir" "$nodes broker(s) up" "$(seq 1 "$nodes")" brokers_up "$dir" "$nodes"; then
+            # a failed job must not leave the nodes running
+            (run_topics_job "$dir" "$partitions" "$rf") || { cmd_stop "$dir" >/dev/null 2>&1 || true; exit 1; }
             echo "bootstrap.servers=$bootstrap"
             return 0
         fi
@@ -472,7 +466,7 @@ cmd_broker_start() {
     node_launch "$dir" "$id"
     for ((n = 1; n <= nodes; n++)); do [[ -z $(node_pid "$dir" "$n") ]] || running=$((running + 1)); done
     if ((running > nodes / 2)); then
-        await_node "$dir" "$id" || die "node $id did not come back"
+        await "$dir" "node $id back" "$id" node_back "$dir" "$id" || die "node $id did not come back"
     else
         sleep 0.5
         [[ -n $(node_pid "$dir" "$id") ]] || die "node $id exited at once: $(tail -n 3 "$dir/node-$id/stdout.log")"
