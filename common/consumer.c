@@ -65,9 +65,10 @@ static int consumer_runs_grow(struct consumer *c) {
     return 0;
 }
 
-/* Keeps m's timestamp until its batch commits; out of room, the run before
- * takes it (a slightly wrong latency beats none). */
-static void consumer_note_time(struct consumer *c, const rd_kafka_message_t *m) {
+/* m goes to the application: counted until its batch commits or is rewound
+ * (the lag's "all committed"), its timestamp kept until the commit; out of
+ * room, the run before takes it (a slightly wrong latency beats none). */
+static void consumer_note_handed(struct consumer *c, const rd_kafka_message_t *m) {
     atomic_fetch_add(&c->uncommitted, 1);
     rd_kafka_timestamp_type_t type;
     int64_t ts = rd_kafka_message_timestamp(m, &type);
@@ -290,7 +291,7 @@ static rd_kafka_message_t *consumer_check(rd_kafka_message_t *m) {
 
 rd_kafka_message_t *consumer_poll(struct consumer *c, int timeout_ms) {
     rd_kafka_message_t *m = consumer_check(rd_kafka_consumer_poll(c->rk, timeout_ms));
-    if (m) consumer_note_time(c, m);
+    if (m) consumer_note_handed(c, m);
     return m;
 }
 
@@ -301,7 +302,7 @@ size_t consumer_poll_batch(struct consumer *c, int timeout_ms, rd_kafka_message_
     ssize_t got = max > 1 ? rd_kafka_consume_batch_queue(c->queue, 0, msgs + 1, max - 1) : 0;
     size_t n = 1;
     for (ssize_t i = 1; i <= got; i++)
-        if ((msgs[n] = consumer_check(msgs[i]))) consumer_note_time(c, msgs[n++]);
+        if ((msgs[n] = consumer_check(msgs[i]))) consumer_note_handed(c, msgs[n++]);
     return n;
 }
 
