@@ -114,13 +114,14 @@ void consumer_note_committed(struct consumer *c, const rd_kafka_topic_partition_
     if (copy) rd_kafka_topic_partition_list_destroy(copy);
 }
 
-static void consumer_count(struct consumer *c) {
-    rd_kafka_topic_partition_list_t *now = NULL;
-    if (rd_kafka_assignment(c->rk, &now) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        atomic_store(&c->assigned, now->cnt);
-        metric_set(c->assigned_gauge, now->cnt);
-        rd_kafka_topic_partition_list_destroy(now);
-    }
+/* Counted here rather than asked of rd_kafka_assignment(): that is a request
+ * to the group thread, and one made after a close's final unassign can be
+ * purged unanswered when the group terminates, blocking this thread forever
+ * (librdkafka 2.0.2 rd_kafka_cgrp_terminated; seen as a SIGTERM that never
+ * finished). */
+static void consumer_set_assigned(struct consumer *c, int n) {
+    atomic_store(&c->assigned, n);
+    metric_set(c->assigned_gauge, n);
 }
 
 static void consumer_assign(struct consumer *c, rd_kafka_topic_partition_list_t *parts,
@@ -135,10 +136,14 @@ static void consumer_assign(struct consumer *c, rd_kafka_topic_partition_list_t 
     if (error) {
         log_error("%s failed: %s", add ? "assign" : "unassign", rd_kafka_error_string(error));
         rd_kafka_error_destroy(error);
-    } else if (err) {
-        log_error("%s failed: %s", add ? "assign" : "unassign", rd_kafka_err2str(err));
+        return;
     }
-    consumer_count(c);
+    if (err) {
+        log_error("%s failed: %s", add ? "assign" : "unassign", rd_kafka_err2str(err));
+        return;
+    }
+    int change = add ? parts->cnt : -parts->cnt;
+    consumer_set_assigned(c, cooperative ? atomic_load(&c->assigned) + change : add ? change : 0);
 }
 
 static void consumer_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,

@@ -3,7 +3,9 @@
 #include "kafka.h"
 #include "log.h"
 #include "metrics.h"
+#include "watchdog.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,15 +23,19 @@ static volatile sig_atomic_t service_failed;
 static void service_on_signal(int sig) {
     (void)sig;
     service_stop_requested = 1;
+    watchdog_arm();
 }
 
 int service_running(void) {
-    return !service_stop_requested && !service_failed && !kafka_fatal();
+    if (!kafka_fatal()) return !service_stop_requested && !service_failed;
+    watchdog_arm();
+    return 0;
 }
 
 void service_fail(const char *why) {
     log_error("stopping, a restart is needed: %s", why);
     service_failed = 1;
+    watchdog_arm();
 }
 
 int service_exit_code(void) {
@@ -131,7 +137,14 @@ int service_init(struct service *s, const char *name, const char *default_config
                 name, guarantee);
         return -1;
     }
-    if (service_http_settings(s, default_port) == -1) return -1;
+    long stop_budget;
+    if (service_http_settings(s, default_port) == -1 ||
+        service_setting(s, "service", "shutdown_timeout_s", 10, 1, 3600, &stop_budget) == -1)
+        return -1;
+    if (watchdog_start((int)stop_budget) == -1) {
+        fprintf(stderr, "%s: cannot start the shutdown watchdog: %s\n", name, strerror(errno));
+        return -1;
+    }
     service_install_signals();
     return 0;
 }
@@ -217,6 +230,7 @@ int service_start_http(struct service *s, const struct http_route *routes, size_
 
 void service_shutdown(struct service *s) {
     if (!s) return;
+    watchdog_step("stopping HTTP");
     http_stop(s->http);
     s->http = NULL;
     cfg_free(s->cfg);

@@ -9,6 +9,7 @@
 #include "producer.h"
 #include "service.h"
 #include "trace.h"
+#include "watchdog.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -183,6 +184,7 @@ static void stage_run(struct stage *st) {
                                 kafka_now_ms() - st->batch.started_ms >= st->max_batch_ms))
             stage_finish_batch(st, 1);
     }
+    watchdog_step("committing the last batch");
     if (st->consumer) stage_finish_batch(st, 1);
 }
 
@@ -198,7 +200,9 @@ int stage_main(const struct stage_def *def, int argc, char **argv) {
     int started = stage_open(&st) == 0;
     if (started) stage_run(&st);
     if (st.svc.http) http_quiesce(st.svc.http);
-    consumer_free(st.consumer);       /* leaves the group; the revoke hook commits */
+    watchdog_step("leaving the consumer group");
+    consumer_free(st.consumer); /* leaves the group; the revoke hook commits */
+    watchdog_step("flushing the producer");
     producer_free(st.producer, 2000); /* batches are committed or aborted by now */
     batch_reset(&st.batch);
     intake_free(&st.intake);

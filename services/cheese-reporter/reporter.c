@@ -5,6 +5,7 @@
 #include "log.h"
 #include "snapshot.h"
 #include "sync.h"
+#include "watchdog.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -172,8 +173,11 @@ void reporter_run(struct reporter *r) {
 int reporter_shutdown(struct reporter *r, int init_rc) {
     int rc = init_rc == 1 ? 0 : init_rc == -1 ? 2 : service_exit_code();
     if (r->svc.http) http_quiesce(r->svc.http);
-    consumer_free(r->consumer);       /* leaves the group; the revoke hook commits */
+    watchdog_step("leaving the consumer group");
+    consumer_free(r->consumer); /* leaves the group; the revoke hook commits */
+    watchdog_step("flushing the producer");
     producer_free(r->producer, 2000); /* batches are committed or aborted by now */
+    watchdog_step("closing the changelog reader");
     changelog_free(r->changelog);
     pending_free(&r->batch);
     intake_free(&r->intake);

@@ -3,6 +3,7 @@
 #include "event.h"
 #include "kafka.h"
 #include "log.h"
+#include "watchdog.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -239,18 +240,23 @@ void pizza_run(struct pizza_service *ps) {
 int pizza_shutdown(struct pizza_service *ps, int init_rc) {
     int rc = init_rc == 1 ? 0 : init_rc == -1 ? 2 : service_exit_code();
     if (ps->svc.http) http_quiesce(ps->svc.http);
+    watchdog_step("answering waiting requests");
     if (init_rc == 0) order_wait_close(ps); /* before HTTP stops: it needs every reply */
     struct timespec tick = {0, 10 * 1000000};
     for (int i = 0; i < 1000 && atomic_load(&ps->posting) > 0; i++)
         nanosleep(&tick, NULL);
+    watchdog_step("committing the queued orders");
     if (ps->consumer) {
         while (ps->queue_head)
             pizza_cycle(ps); /* the running check fails: queued orders only */
+        watchdog_step("leaving the consumer group");
         consumer_free(ps->consumer);
     } else {
         order_answer_all(ps, order_queue_take(ps, 1L << 30), PRODUCER_ABORTED);
     }
+    watchdog_step("closing the changelog reader");
     changelog_free(ps->changelog);
+    watchdog_step("flushing the producer");
     producer_free(ps->producer, 2000); /* batches are committed or aborted by now */
     service_shutdown(&ps->svc);
     orders_free(ps->orders);
