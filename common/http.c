@@ -3,6 +3,7 @@
 #include "http_deadline.h"
 #include "log.h"
 #include "metrics.h"
+#include "utf8.h"
 
 #include <microhttpd.h>
 #include <pthread.h>
@@ -144,6 +145,7 @@ void http_reply_error(struct http_req *r, int status, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    utf8_scrub(msg); /* it may echo the client's bytes, or cut a character short */
     http_reply_json(r, status, json_pack("{s:s}", "error", msg));
 }
 

@@ -31,6 +31,13 @@ for path in / /orders /order /order/1/extra /report /nope "/health/x"; do
     assert_error 404 GET "$pizza$path"
 done
 assert_error 404 POST "$report/order/1"
+# invalid UTF-8 in the echoed path (or a character cut by its 100-byte
+# limit): still a 404 with a JSON body, never a 503
+for path in /%FF /x%C3 /%C0%AF /%ED%A0%80 "/$(printf 'a%.0s' {1..98})%C3%A9"; do
+    assert_error 404 GET "$pizza$path"
+    assert_error 404 GET "$report$path"
+done
+assert_error 400 GET "$pizza/order/%FF"
 
 assert_error 405 DELETE "$pizza/order/1"
 assert_eq "POST, GET, HEAD" "$(curl -s -D - -o /dev/null -X DELETE "$pizza/order/1" |
