@@ -19,6 +19,19 @@ void batch_track(struct batch *b, const rd_kafka_message_t *m) {
     b->count++;
 }
 
+rd_kafka_topic_partition_list_t *
+batch_redo_offsets(const struct batch *b, rd_kafka_message_t *const *unhandled, size_t n) {
+    rd_kafka_topic_partition_list_t *from = b->start ? rd_kafka_topic_partition_list_copy(b->start)
+                                                     : rd_kafka_topic_partition_list_new((int)n);
+    for (size_t i = 0; from && i < n; i++) {
+        const char *topic = rd_kafka_topic_name(unhandled[i]->rkt);
+        if (!rd_kafka_topic_partition_list_find(from, topic, unhandled[i]->partition))
+            rd_kafka_topic_partition_list_add(from, topic, unhandled[i]->partition)->offset =
+                unhandled[i]->offset;
+    }
+    return from;
+}
+
 void batch_reset(struct batch *b) {
     if (b->next) rd_kafka_topic_partition_list_destroy(b->next);
     if (b->start) rd_kafka_topic_partition_list_destroy(b->start);

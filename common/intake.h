@@ -27,15 +27,20 @@ struct intake {
 int intake_init(struct intake *in, const char *topic, size_t max_event_bytes,
                 struct producer *producer, const char *consumer, char *errstr, size_t sz);
 
-#define INTAKE_POISON 1
-/** Decodes m; *ev is valid until the next decode (it borrows m's bytes).
- * @returns 0; INTAKE_POISON when m was poison and is dead-lettered: skip it;
- * -1 when it could not be dead-lettered because the service is stopping or
- * Kafka failed fatally: do not go past it. */
-int intake_decode(struct intake *in, const rd_kafka_message_t *m, const struct event **ev);
+enum intake_rc {
+    INTAKE_OK = 0,   /* decoded (or, from intake_reject, dead-lettered) */
+    INTAKE_POISON,   /* it was poison and is dead-lettered in this batch: skip it */
+    INTAKE_STOPPING, /* not dead-lettered: the service is stopping (or Kafka failed
+                        fatally). Do not go past it. */
+    INTAKE_REDO,     /* not dead-lettered: the dead-letter topic or the transaction
+                        refused it. Abort the batch and read it again, after a pause. */
+};
+/** Decodes m; *ev is valid until the next decode (it borrows m's bytes). */
+enum intake_rc intake_decode(struct intake *in, const rd_kafka_message_t *m,
+                             const struct event **ev);
 /** Dead-letters m for why (e.g. its result cannot be produced).
- * @returns 0, or -1 as for intake_decode(). */
-int intake_reject(struct intake *in, const rd_kafka_message_t *m, const char *why);
+ * @returns INTAKE_OK, INTAKE_STOPPING or INTAKE_REDO. */
+enum intake_rc intake_reject(struct intake *in, const rd_kafka_message_t *m, const char *why);
 void intake_free(struct intake *in); /* NULL-safe */
 
 #endif

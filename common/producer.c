@@ -278,8 +278,22 @@ static int producer_open_batch(struct producer *p, char *errstr, size_t sz) {
     return 0;
 }
 
-int producer_send(struct producer *p, const struct producer_msg *m, int wait_ms, char *errstr,
-                  size_t sz) {
+/* Only a property of the message itself makes it unproducible; the rest is
+ * about the topic, the producer or the transaction. */
+static enum producer_send_rc producer_classify(rd_kafka_resp_err_t err) {
+    switch (err) {
+    case RD_KAFKA_RESP_ERR__QUEUE_FULL:
+        return PRODUCER_FULL;
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+        return PRODUCER_BAD_MESSAGE;
+    default:
+        return PRODUCER_BROKEN;
+    }
+}
+
+enum producer_send_rc producer_send(struct producer *p, const struct producer_msg *m, int wait_ms,
+                                    char *errstr, size_t sz) {
     long long deadline = kafka_now_ms() + wait_ms;
     if (producer_open_batch(p, errstr, sz) == -1) {
         if (m->headers) rd_kafka_headers_destroy(m->headers);
@@ -294,13 +308,15 @@ int producer_send(struct producer *p, const struct producer_msg *m, int wait_ms,
         if (!err) {
             struct producer_topic_slot *slot = rd_kafka_topic_opaque(m->topic);
             if (slot) slot->in_batch++;
-            return 0;
+            return PRODUCER_SENT;
         }
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || kafka_fatal() || kafka_now_ms() >= deadline) {
             snprintf(errstr, sz, "produce to %s: %s", rd_kafka_topic_name(m->topic),
                      rd_kafka_err2str(err));
             if (m->headers) rd_kafka_headers_destroy(m->headers); /* not taken on error */
-            return err == RD_KAFKA_RESP_ERR__QUEUE_FULL ? PRODUCER_FULL : PRODUCER_REFUSED;
+            /* error_cb may not have said so yet: no later send may go on past it */
+            if (err == RD_KAFKA_RESP_ERR__FATAL) service_fail(errstr);
+            return producer_classify(err);
         }
         rd_kafka_poll(p->rk, 100); /* back-pressure: deliveries free queue space */
     }

@@ -47,16 +47,23 @@ struct producer_msg {
  * At-least-once: nothing to do. @returns 0, or -1 when the service stopped first. */
 int producer_init(struct producer *p);
 
+/* What became of a message handed to producer_send(). Only BAD_MESSAGE is
+ * the message's fault; the others say nothing about it, so it must never be
+ * dead-lettered or skipped for them. */
+enum producer_send_rc {
+    PRODUCER_SENT = 0,
+    PRODUCER_FULL,        /* the queue stayed full, or no batch could be opened: retry */
+    PRODUCER_BAD_MESSAGE, /* this message can never be produced (too large) */
+    PRODUCER_BROKEN,      /* the topic, the producer or the transaction refused it
+                             (unknown topic, no authorization, failed transaction):
+                             abort the batch and redo it later; a fatal error has
+                             also stopped the service */
+};
 /** Adds one message (bytes copied) to the current batch, opening it if needed.
  * When the local queue is full it serves delivery reports and retries for up
- * to wait_ms (back-pressure, never a drop).
- * @returns 0; PRODUCER_FULL when the queue stayed full or no transaction could
- * be opened (retry later); PRODUCER_REFUSED when this message can never be
- * produced (e.g. too large). On error errstr is set. */
-#define PRODUCER_FULL (-2)
-#define PRODUCER_REFUSED (-1)
-int producer_send(struct producer *p, const struct producer_msg *m, int wait_ms, char *errstr,
-                  size_t sz);
+ * to wait_ms (back-pressure, never a drop). Unless PRODUCER_SENT, errstr says why. */
+enum producer_send_rc producer_send(struct producer *p, const struct producer_msg *m, int wait_ms,
+                                    char *errstr, size_t sz);
 
 enum producer_outcome {
     PRODUCER_COMMITTED = 0, /* every message durable, offsets committed */

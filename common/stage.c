@@ -71,34 +71,39 @@ static void stage_on_revoke(const rd_kafka_topic_partition_list_t *parts, int lo
 
 /* Writes the topped event to st->topped. An input without a key (a seed producer
  * may omit it) is keyed by order id, so an order stays on one partition.
- * @returns 0 with *key set, INTAKE_POISON for a dead-lettered event, -1 when
- * out of memory, -2 when it could not be dead-lettered. */
-static int stage_transform(struct stage *st, const rd_kafka_message_t *m, const void **key,
-                           size_t *key_len) {
+ * @returns INTAKE_OK with *key set, or what the decode said. */
+static enum intake_rc stage_transform(struct stage *st, const rd_kafka_message_t *m,
+                                      const void **key, size_t *key_len) {
     const struct event *ev;
     char topping[PIZZA_MENU_TEXT_MAX];
-    int rc = intake_decode(&st->intake, m, &ev);
-    if (rc != 0) return rc == INTAKE_POISON ? rc : -2;
+    enum intake_rc rc = intake_decode(&st->intake, m, &ev);
+    if (rc != INTAKE_OK) return rc;
     menu_choose(st->def->menu, ev->id, topping);
-    if (event_write(ev, st->def->field, topping, &st->topped) == -1) return -1;
+    if (event_write(ev, st->def->field, topping, &st->topped) == -1) {
+        service_fail("out of memory transforming an event");
+        return INTAKE_STOPPING;
+    }
     *key = m->key ? m->key : ev->order_id;
     *key_len = m->key ? m->key_len : strlen(ev->order_id);
-    return 0;
+    return INTAKE_OK;
 }
 
-/* @returns 0 when the event is handled (produced or skipped as poison), -1 when
- * it could not be produced: the caller must not commit past it. */
-static int stage_handle(struct stage *st, const rd_kafka_message_t *m) {
+/* What became of one input event. */
+enum stage_step {
+    STAGE_HANDLED, /* produced or dead-lettered: it is in the batch */
+    STAGE_REDO,    /* neither, through no fault of its own: redo the batch and it */
+    STAGE_STOP,    /* neither: the service is stopping; do not commit past it */
+};
+
+/* Produces the event's result; dead-letters the event only when that result
+ * itself cannot be produced (too large). */
+static enum stage_step stage_handle(struct stage *st, const rd_kafka_message_t *m) {
     const void *key = NULL;
     size_t key_len = 0;
-    char err[256];
-    int rc = stage_transform(st, m, &key, &key_len);
-    if (rc < 0) {
-        if (rc == -1) log_error("out of memory transforming an event");
-        return -1;
-    }
-    int sent = rc == 0 ? PRODUCER_FULL : 0;
-    while (sent == PRODUCER_FULL && service_running()) {
+    char err[256] = "stopping";
+    enum intake_rc rc = stage_transform(st, m, &key, &key_len);
+    enum producer_send_rc sent = PRODUCER_FULL;
+    while (rc == INTAKE_OK && sent == PRODUCER_FULL && service_running()) {
         /* headers travel on, the trace under a span of this stage; the producer
          * takes them, or frees them when it refuses the event */
         struct producer_msg msg = {
@@ -106,14 +111,43 @@ static int stage_handle(struct stage *st, const rd_kafka_message_t *m) {
             st->topped.len, trace_forward_headers(m)};
         sent = producer_send(st->producer, &msg, 500, err, sizeof(err));
     }
-    if (sent != 0 && !service_running()) { /* includes a fatal error: not the event's fault */
-        log_warn("%s; stopping before this event", err);
-        return -1;
+    if (rc == INTAKE_OK && sent == PRODUCER_BAD_MESSAGE) rc = intake_reject(&st->intake, m, err);
+    if (rc == INTAKE_OK && sent == PRODUCER_BROKEN) {
+        char trace_id[TRACE_ID_LEN + 1];
+        struct log_where w = trace_where(m, trace_id);
+        log_at(LOG_ERROR, &w, "%s; the batch is redone", err);
+        rc = INTAKE_REDO;
     }
-    /* e.g. grew too large */
-    if (sent == PRODUCER_REFUSED && intake_reject(&st->intake, m, err) == -1) return -1;
-    batch_track(&st->batch, m);
-    return 0;
+    if (rc == INTAKE_OK && sent == PRODUCER_FULL) rc = INTAKE_STOPPING;
+    if (rc == INTAKE_REDO && !service_running()) rc = INTAKE_STOPPING;
+    switch (rc) {
+    case INTAKE_OK:
+    case INTAKE_POISON:
+        batch_track(&st->batch, m);
+        return STAGE_HANDLED;
+    case INTAKE_REDO:
+        return STAGE_REDO;
+    case INTAKE_STOPPING:
+        break;
+    }
+    log_debug("stopping before an event: %s", err);
+    return STAGE_STOP;
+}
+
+/* Between attempts at a batch that Kafka refused for reasons of its own (a
+ * missing topic or ACL, a failed transaction), so they are not hammered. */
+#define STAGE_REDO_PAUSE_MS 1000
+
+/* Aborts the batch and rewinds to its start, and to the first unhandled
+ * message of every other partition, so all of it is read again. */
+static void stage_redo(struct stage *st, rd_kafka_message_t *const *unhandled, size_t n) {
+    rd_kafka_topic_partition_list_t *from = batch_redo_offsets(&st->batch, unhandled, n);
+    metric_add(st->redone, st->batch.count);
+    producer_abort(st->producer);
+    batch_reset(&st->batch);
+    if (!from || consumer_seek(st->consumer, from) == -1) service_fail("cannot rewind the input");
+    if (from) rd_kafka_topic_partition_list_destroy(from);
+    producer_poll(st->producer, STAGE_REDO_PAUSE_MS);
 }
 
 static void stage_register_metrics(struct stage *st) {
@@ -173,12 +207,14 @@ static void stage_run(struct stage *st) {
         long room = st->max_batch - st->batch.count;
         size_t n = consumer_poll_batch(st->consumer, st->batch.count ? 0 : 100, msgs,
                                        room < STAGE_POLL_MAX ? (size_t)room : STAGE_POLL_MAX);
-        int stop = 0;
-        for (size_t i = 0; i < n; i++) {
-            stop = stop || stage_handle(st, msgs[i]) == -1; /* the rest is read again */
-            rd_kafka_message_destroy(msgs[i]);
-        }
-        if (stop) break;
+        size_t done = 0;
+        enum stage_step step = STAGE_HANDLED;
+        while (done < n && (step = stage_handle(st, msgs[done])) == STAGE_HANDLED)
+            rd_kafka_message_destroy(msgs[done++]);
+        if (step == STAGE_REDO) stage_redo(st, msgs + done, n - done);
+        for (size_t i = done; i < n; i++)
+            rd_kafka_message_destroy(msgs[i]); /* read again: by the redo, or the next owner */
+        if (step == STAGE_STOP) break;
         producer_poll(st->producer, 0);
         if (st->batch.count && (n == 0 || st->batch.count >= st->max_batch ||
                                 kafka_now_ms() - st->batch.started_ms >= st->max_batch_ms))

@@ -134,18 +134,19 @@ static int reporter_start(struct reporter *r) {
 static int reporter_handle(struct reporter *r, const rd_kafka_message_t *m) {
     const struct event *ev;
     if (atomic_load(&r->halted)) return -1;
-    int rc = intake_decode(&r->intake, m, &ev); /* poison: dead-lettered in this batch */
-    if (rc == -1) return -1;
+    enum intake_rc rc = intake_decode(&r->intake, m, &ev); /* poison: dead-lettered in this batch */
+    if (rc == INTAKE_STOPPING) return -1;
     struct pending_part *part = pending_part(&r->batch, m->partition, m->offset,
                                              ledger_next_offset(r->ledger, m->partition));
     if (!part) {
-        log_error("out of memory counting an event");
+        service_fail("out of memory counting an event");
         return -1;
     }
-    if (rc == 0 && m->offset >= part->base) /* below base: in the committed counts already */
+    if (rc == INTAKE_OK && m->offset >= part->base) /* below base: in the committed counts */
         tally_add(part->delta, ev->value[EVENT_CHEESE], 1);
     if (r->batch.count == 0) r->batch.started_ms = kafka_now_ms();
     pending_track(&r->batch, part, m->offset);
+    if (rc == INTAKE_REDO) sync_redo_batch(r); /* tracked first: the rewind reads it again */
     return 0;
 }
 

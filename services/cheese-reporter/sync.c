@@ -9,6 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Between attempts at a batch that Kafka refused for reasons of its own (a
+ * missing topic or ACL, a failed transaction), so they are not hammered. */
+#define SYNC_REDO_PAUSE_MS 1000
+
 /* How long a newly assigned partition may wait for its snapshot to appear. */
 #define SYNC_CATCH_UP_MS 10000
 /* How long reading the group's committed offsets may take. */
@@ -130,17 +134,19 @@ static int sync_send_snapshot(struct reporter *r, struct pending_part *part) {
     }
     struct producer_msg msg = {
         r->changelog_out, RD_KAFKA_PARTITION_UA, key, (size_t)klen, value, len, NULL};
-    int sent;
+    enum producer_send_rc sent;
     do /* at least once, even while stopping: the batch is still to be committed */
         sent = producer_send(r->producer, &msg, 500, err, sizeof(err));
     while (sent == PRODUCER_FULL && service_running());
     free(value);
-    if (sent == PRODUCER_REFUSED) /* it would be refused again on every retry */
-        sync_halt(r, "the changelog refused a snapshot");
-    if (sent != 0)
-        log_at(LOG_WARN, NULL, "snapshot of %s [%d] not written: %s", r->topic,
+    if (sent == PRODUCER_BAD_MESSAGE) /* it would be refused again on every retry */
+        sync_halt(r, "the changelog refused a snapshot as too large");
+    if (sent != PRODUCER_SENT)
+        log_at(LOG_WARN, NULL, "snapshot of %s [%d] not written, the batch is redone: %s", r->topic,
                (int)part->partition, err);
-    return sent == 0 ? 0 : -1;
+    if (sent == PRODUCER_BROKEN) /* a missing topic or ACL: not hammered */
+        producer_poll(r->producer, SYNC_REDO_PAUSE_MS);
+    return sent == PRODUCER_SENT ? 0 : -1;
 }
 
 /* The batch is committed: its snapshots are the committed state now. */
@@ -163,6 +169,13 @@ static void sync_rewind(struct reporter *r) {
     /* going on past uncommitted counts would commit a snapshot without them */
     if (!start || consumer_seek(r->consumer, start) == -1) sync_halt(r, "cannot rewind the input");
     if (start) rd_kafka_topic_partition_list_destroy(start);
+}
+
+void sync_redo_batch(struct reporter *r) {
+    producer_abort(r->producer);
+    if (!atomic_load(&r->halted)) sync_rewind(r);
+    pending_reset(&r->batch);
+    producer_poll(r->producer, SYNC_REDO_PAUSE_MS);
 }
 
 void sync_finish_batch(struct reporter *r, int may_commit) {

@@ -20,6 +20,9 @@ void sync_on_revoke(const rd_kafka_topic_partition_list_t *parts, int lost, void
  * offsets in one transaction, then applies them to the ledger; when that
  * fails, rewinds the input to the batch start. may_commit 0: drop it. */
 void sync_finish_batch(struct reporter *r, int may_commit);
+/** Kafka refused the batch for reasons of its own (not its events'): aborts
+ * it, rewinds the input to its start and pauses before the next attempt. */
+void sync_redo_batch(struct reporter *r);
 /** Stops counting and committing for good, and the service with it. */
 void sync_halt(struct reporter *r, const char *why);
 

@@ -141,8 +141,11 @@ static int pizza_complete(struct pizza_service *ps, const rd_kafka_message_t *m)
     char err[256] = "out of memory", traceparent[TRACEPARENT_LEN + 1], trace_id[TRACE_ID_LEN + 1];
     const char *json = m->payload;
     size_t len = m->len;
-    int rc = intake_decode(&ps->intake, m, &ev);
-    if (rc != 0) return rc == INTAKE_POISON ? 0 : -1;
+    enum intake_rc decoded = intake_decode(&ps->intake, m, &ev);
+    if (decoded == INTAKE_STOPPING) return -1;
+    if (decoded == INTAKE_REDO) ps->batch_failed = 1; /* redone after the abort */
+    if (decoded != INTAKE_OK) return 0;
+    int rc = 0;
     if (ev->derived_id) {
         rc = event_write(ev, NULL, NULL, &ps->encoded);
         json = ps->encoded.data;
