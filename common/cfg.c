@@ -12,6 +12,7 @@ struct cfg_entry {
     char *section;
     char *key;
     char *value;
+    char *env; /* the variable that added the key; NULL: the file */
 };
 
 struct cfg {
@@ -25,6 +26,7 @@ void cfg_free(struct cfg *c) {
         free(c->entries[i].section);
         free(c->entries[i].key);
         free(c->entries[i].value);
+        free(c->entries[i].env);
     }
     free(c->entries);
     free(c);
@@ -34,7 +36,7 @@ void cfg_free(struct cfg *c) {
  * underscores, so PIZZA_PIPELINE_PROCESSING_GUARANTEE has to find the file's
  * "processing.guarantee". No two librdkafka properties differ only there
  * (ssl_key has no ssl.key twin), so [kafka] loses nothing by it. */
-static int cfg_key_equal(const char *a, const char *b) {
+int cfg_key_equal(const char *a, const char *b) {
     for (;; a++, b++) {
         char x = *a == '_' ? '.' : *a;
         char y = *b == '_' ? '.' : *b;
@@ -50,7 +52,10 @@ static struct cfg_entry *cfg_find(const struct cfg *c, const char *section, cons
     return NULL;
 }
 
-int cfg_set(struct cfg *c, const char *section, const char *key, const char *value) {
+/* Sets section.key; a key it adds remembers env (the variable's name, nlen
+ * bytes; NULL for the file), so a refusal can name what the user wrote. */
+static int cfg_put(struct cfg *c, const char *section, const char *key, const char *value,
+                   const char *env, size_t nlen) {
     char *v = strdup(value);
     if (!v) return -1;
     struct cfg_entry *e = cfg_find(c, section, key);
@@ -69,9 +74,11 @@ int cfg_set(struct cfg *c, const char *section, const char *key, const char *val
     e = &c->entries[c->n];
     e->section = strdup(section);
     e->key = strdup(key);
-    if (!e->section || !e->key) {
+    e->env = env ? strndup(env, nlen) : NULL;
+    if (!e->section || !e->key || (env && !e->env)) {
         free(e->section);
         free(e->key);
+        free(e->env);
         goto fail;
     }
     e->value = v;
@@ -80,6 +87,10 @@ int cfg_set(struct cfg *c, const char *section, const char *key, const char *val
 fail:
     free(v);
     return -1;
+}
+
+int cfg_set(struct cfg *c, const char *section, const char *key, const char *value) {
+    return cfg_put(c, section, key, value, NULL, 0);
 }
 
 static int cfg_on_entry(void *user, const char *section, const char *key, const char *value) {
@@ -126,6 +137,32 @@ struct cfg *cfg_load(const char *path, char *errstr, size_t sz) {
     return NULL;
 }
 
+/* librdkafka's: passed through, and checked by librdkafka, not by us */
+static const char *const cfg_kafka_sections[] = {"kafka", "kafka.producer", "kafka.consumer"};
+
+int cfg_is_kafka_section(const char *section) {
+    for (size_t i = 0; i < sizeof(cfg_kafka_sections) / sizeof(cfg_kafka_sections[0]); i++)
+        if (strcmp(section, cfg_kafka_sections[i]) == 0) return 1;
+    return 0;
+}
+
+/* Short names for what a container sets most (and the compose file uses). */
+static const struct {
+    const char *var, *section, *key;
+} cfg_env_named[] = {
+    {"HTTP_PORT", "http", "port"},
+    {"LOG_LEVEL", "log", "level"},
+    {"PROCESSING_GUARANTEE", "pipeline", "processing.guarantee"},
+};
+
+const char *cfg_env_name(const char *section, const char *key) {
+    for (size_t i = 0; i < sizeof(cfg_env_named) / sizeof(cfg_env_named[0]); i++)
+        if (strcmp(section, cfg_env_named[i].section) == 0 &&
+            cfg_key_equal(key, cfg_env_named[i].key))
+            return cfg_env_named[i].var;
+    return NULL;
+}
+
 /* Longest section or key an environment name may spell. */
 #define PIZZA_CFG_ENV_SECTION_MAX 64
 #define PIZZA_CFG_ENV_KEY_MAX 256
@@ -159,9 +196,9 @@ static int cfg_env_refuse(const char *name, size_t nlen, const char *why, char *
     return -1;
 }
 
-static int cfg_env_set(struct cfg *c, const char *section, const char *key, const char *value,
-                       char *errstr, size_t sz) {
-    if (cfg_set(c, section, key, value) == 0) return 0;
+static int cfg_env_set(struct cfg *c, const char *section, const char *key, const char *name,
+                       size_t nlen, const char *value, char *errstr, size_t sz) {
+    if (cfg_put(c, section, key, value, name, nlen) == 0) return 0;
     snprintf(errstr, sz, "out of memory");
     return -1;
 }
@@ -173,18 +210,18 @@ static int cfg_env_set(struct cfg *c, const char *section, const char *key, cons
  * producer, which would warn about it. */
 static int cfg_env_kafka(struct cfg *c, const char *name, size_t nlen, const char *value,
                          char *errstr, size_t sz) {
-    static const char *const sections[] = {"kafka", "kafka.producer", "kafka.consumer"};
     static const size_t plen = sizeof("KAFKA_") - 1;
     char prop[PIZZA_CFG_ENV_KEY_MAX];
     int found = 0;
     if (cfg_env_lower(name + plen, nlen - plen, 1, prop, sizeof(prop)) == -1)
         return cfg_env_refuse(name, nlen, "name too long", errstr, sz);
-    for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
-        if (!cfg_find(c, sections[i], prop)) continue;
+    for (size_t i = 0; i < sizeof(cfg_kafka_sections) / sizeof(cfg_kafka_sections[0]); i++) {
+        if (!cfg_find(c, cfg_kafka_sections[i], prop)) continue;
         found = 1;
-        if (cfg_env_set(c, sections[i], prop, value, errstr, sz) == -1) return -1;
+        if (cfg_env_set(c, cfg_kafka_sections[i], prop, name, nlen, value, errstr, sz) == -1)
+            return -1;
     }
-    return found ? 0 : cfg_env_set(c, "kafka", prop, value, errstr, sz);
+    return found ? 0 : cfg_env_set(c, "kafka", prop, name, nlen, value, errstr, sz);
 }
 
 /* PIZZA_<SECTION>_<KEY> -> [section] key, both lower-cased; the section ends
@@ -205,7 +242,7 @@ static int cfg_env_pizza(struct cfg *c, const char *name, size_t nlen, const cha
     if (strncmp(section, "kafka", 5) == 0)
         return cfg_env_refuse(name, nlen, "Kafka properties are set with KAFKA_<PROPERTY>", errstr,
                               sz);
-    return cfg_env_set(c, section, key, value, errstr, sz);
+    return cfg_env_set(c, section, key, name, nlen, value, errstr, sz);
 }
 
 /* Applies one "NAME=value": the PIZZA_ names when generic is set, else the
@@ -218,12 +255,10 @@ static int cfg_env_one(struct cfg *c, const char *var, int generic, char *errstr
     int pizza = cfg_env_has_prefix(var, nlen, "PIZZA_");
     if (generic || pizza)
         return generic && pizza ? cfg_env_pizza(c, var, nlen, value, errstr, sz) : 0;
-    if (cfg_env_is(var, nlen, "HTTP_PORT"))
-        return cfg_env_set(c, "http", "port", value, errstr, sz);
-    if (cfg_env_is(var, nlen, "LOG_LEVEL"))
-        return cfg_env_set(c, "log", "level", value, errstr, sz);
-    if (cfg_env_is(var, nlen, "PROCESSING_GUARANTEE"))
-        return cfg_env_set(c, "pipeline", "processing.guarantee", value, errstr, sz);
+    for (size_t i = 0; i < sizeof(cfg_env_named) / sizeof(cfg_env_named[0]); i++)
+        if (cfg_env_is(var, nlen, cfg_env_named[i].var))
+            return cfg_env_set(c, cfg_env_named[i].section, cfg_env_named[i].key, var, nlen, value,
+                               errstr, sz);
     if (cfg_env_has_prefix(var, nlen, "KAFKA_"))
         return cfg_env_kafka(c, var, nlen, value, errstr, sz);
     return 0;
@@ -272,6 +307,16 @@ int cfg_each(const struct cfg *c, const char *section,
     for (size_t i = 0; i < c->n; i++) {
         if (strcmp(c->entries[i].section, section) != 0) continue;
         int rc = fn(c->entries[i].key, c->entries[i].value, arg);
+        if (rc != 0) return rc;
+    }
+    return 0;
+}
+
+int cfg_each_entry(const struct cfg *c,
+                   int (*fn)(const char *section, const char *key, const char *env, void *arg),
+                   void *arg) {
+    for (size_t i = 0; i < c->n; i++) {
+        int rc = fn(c->entries[i].section, c->entries[i].key, c->entries[i].env, arg);
         if (rc != 0) return rc;
     }
     return 0;

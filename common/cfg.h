@@ -25,16 +25,25 @@ void cfg_free(struct cfg *c); /* NULL-safe */
  *   to the first underscore after PIZZA_, key the lower-cased rest
  *   (PIZZA_ORDERS_MAX_COUNT -> [orders] max_count; keys match with '.' and '_'
  *   alike, so PIZZA_PIPELINE_PROCESSING_GUARANTEE sets processing.guarantee).
- *   Any section may be set (a service reads only the ones it knows) except
- *   kafka*, which is KAFKA_'s. A name with no key part (PIZZA_ROOT) is not a
- *   setting and is ignored. The named variables above win over PIZZA_ ones.
+ *   Any section may be set except kafka*, which is KAFKA_'s; whether the
+ *   section and key exist is the reader's to decide (cfg_table_check). A name
+ *   with no key part (PIZZA_ROOT) is not a setting and is ignored. The named
+ *   variables above win over PIZZA_ ones.
  * Other variables are ignored.
  * @returns 0, or -1 with errstr naming the variable (never its value) for a
  * malformed or refused PIZZA_ name, a name too long, or allocation failure. */
 int cfg_apply_env(struct cfg *c, char *const *envp, char *errstr, size_t sz);
 
+/** @returns the short variable (HTTP_PORT) that sets section.key, or NULL. */
+const char *cfg_env_name(const char *section, const char *key);
+
 /* Keys (not sections) compare with '.' and '_' as one character everywhere:
  * cfg_get(c, "pipeline", "processing.guarantee") finds processing_guarantee. */
+/** @returns 1 when keys a and b are the same key. */
+int cfg_key_equal(const char *a, const char *b);
+/** @returns 1 for [kafka], [kafka.producer] and [kafka.consumer]: librdkafka
+ * properties, passed through and checked by librdkafka. */
+int cfg_is_kafka_section(const char *section);
 
 /** Sets or replaces section.key (a replaced key keeps its first spelling).
  * @returns 0, or -1 on allocation failure. */
@@ -51,6 +60,14 @@ int cfg_get_long(const struct cfg *c, const char *section, const char *key, long
  * return and passes it back. @returns 0 when fn accepted every key. */
 int cfg_each(const struct cfg *c, const char *section,
              int (*fn)(const char *key, const char *value, void *arg), void *arg);
+
+/** Calls fn for every key of every section in file order, with env the
+ * environment variable that added it (NULL when the file did; a variable that
+ * replaces a file's key leaves it NULL). Stops at the first non-zero return and
+ * passes it back. */
+int cfg_each_entry(const struct cfg *c,
+                   int (*fn)(const char *section, const char *key, const char *env, void *arg),
+                   void *arg);
 
 /** @returns 1 when key names a secret, so its value is never logged: a word
  * (split at '.', '_', '-'; any case) password, passwd, passphrase, secret(s),

@@ -16,7 +16,7 @@
 
 static const char *log_service = "pizza";
 static enum log_level log_min = LOG_INFO;
-static const char *const log_names[] = {"debug", "info", "warn", "error"};
+const char *const log_level_names[] = {"debug", "info", "warn", "error", NULL};
 
 void log_init(const char *service, enum log_level min_level) {
     log_service = service;
@@ -25,7 +25,7 @@ void log_init(const char *service, enum log_level min_level) {
 
 int log_level_parse(const char *name, enum log_level *out) {
     for (int i = LOG_DEBUG; i <= LOG_ERROR; i++) {
-        if (strcmp(name, log_names[i]) == 0) {
+        if (strcmp(name, log_level_names[i]) == 0) {
             *out = (enum log_level)i;
             return 0;
         }
@@ -93,7 +93,7 @@ static size_t log_head(char *line, size_t cap, enum log_level level) {
     gmtime_r(&ts.tv_sec, &tm);
     strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
     size_t pos = log_append(line, 0, cap, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"service\":\"",
-                            when, ts.tv_nsec / 1000000, log_names[level]);
+                            when, ts.tv_nsec / 1000000, log_level_names[level]);
     pos = log_escape(line, pos, cap, log_service, -1);
     return log_append(line, pos, cap, "\",\"msg\":\"");
 }

@@ -16,6 +16,8 @@ struct log_where {
 };
 
 void log_init(const char *service, enum log_level min_level);
+/* Each level's name, indexed by enum log_level; NULL-terminated. */
+extern const char *const log_level_names[];
 /** @returns 0 and sets *out, or -1 when name is not debug|info|warn|error. */
 int log_level_parse(const char *name, enum log_level *out);
 int log_enabled(enum log_level level);

@@ -52,35 +52,77 @@ static void service_install_signals(void) {
     signal(SIGPIPE, SIG_IGN); /* a vanished HTTP client must not kill the daemon */
 }
 
-int service_setting(struct service *s, const char *section, const char *key, long def, long min,
-                    long max, long *out) {
-    char err[256];
-    if (cfg_get_long(s->cfg, section, key, def, min, max, out, err, sizeof(err)) == 0) return 0;
-    log_error("bad config: %s", err);
-    return -1;
+/* Every daemon's sections as the tables write them (long, int); service_apply
+ * converts them to struct service's types. */
+struct service_settings {
+    long port, connections, per_ip, request_s, idle_s, header_bytes, body_bytes, threads;
+    int level;     /* enum log_level */
+    int guarantee; /* enum service_guarantee */
+    long shutdown_timeout_s;
+};
+
+enum service_guarantee { SERVICE_EXACTLY_ONCE, SERVICE_AT_LEAST_ONCE };
+/* by enum service_guarantee */
+static const char *const service_guarantees[] = {"exactly_once", "at_least_once", NULL};
+
+static const struct cfg_setting service_http_rows[] = {
+    CFG_INT_VARIES("port", struct service_settings, port, 0, 65535,
+                   "pizza-service 5000, cheese-reporter 5001, sauce 5002, cheese 5003, meat 5004, "
+                   "veggie 5005"),
+    CFG_INT("max_connections", struct service_settings, connections, 1024, 1, 65536),
+    CFG_INT("max_connections_per_ip", struct service_settings, per_ip, 256, 0, 65536),
+    CFG_INT("request_timeout_s", struct service_settings, request_s, 10, 1, 3600),
+    CFG_INT("idle_timeout_s", struct service_settings, idle_s, 30, 1, 3600),
+    CFG_INT("max_header_bytes", struct service_settings, header_bytes, 16384, 1024, 1 << 20),
+    CFG_INT("max_body_bytes", struct service_settings, body_bytes, 4096, 0, 1 << 20),
+    CFG_INT("threads", struct service_settings, threads, 2, 1, 64),
+};
+static const struct cfg_setting service_log_rows[] = {
+    CFG_CHOICE_OF("level", struct service_settings, level, "info", log_level_names),
+};
+static const struct cfg_setting service_service_rows[] = {
+    CFG_INT("shutdown_timeout_s", struct service_settings, shutdown_timeout_s, 10, 1, 3600),
+};
+static const struct cfg_setting service_pipeline_rows[] = {
+    CFG_CHOICE_OF("processing.guarantee", struct service_settings, guarantee, "exactly_once",
+                  service_guarantees),
+};
+static const struct cfg_section service_http_section = CFG_SECTION("http", service_http_rows);
+static const struct cfg_section service_log_section = CFG_SECTION("log", service_log_rows);
+static const struct cfg_section service_service_section =
+    CFG_SECTION("service", service_service_rows);
+static const struct cfg_section service_pipeline_section =
+    CFG_SECTION("pipeline", service_pipeline_rows);
+
+const struct cfg_section *const service_sections[PIZZA_SERVICE_SECTIONS] = {
+    &service_http_section, &service_log_section, &service_service_section,
+    &service_pipeline_section};
+
+/* Refuses what nothing reads, then reads every section the daemon has.
+ * @returns 0, or -1 with errstr set. */
+static int service_read_config(const struct service_def *def, const struct cfg *c,
+                               struct service_settings *set, char *errstr, size_t sz) {
+    const struct cfg_section *known[PIZZA_SERVICE_SECTIONS + 1];
+    memcpy(known, service_sections, sizeof(service_sections));
+    known[PIZZA_SERVICE_SECTIONS] = def->section;
+    if (cfg_table_check(c, known, PIZZA_SERVICE_SECTIONS + 1, errstr, sz) == -1) return -1;
+    set->port = def->http_port;
+    for (size_t i = 0; i < PIZZA_SERVICE_SECTIONS; i++)
+        if (cfg_table_read(c, service_sections[i], set, errstr, sz) == -1) return -1;
+    return def->section ? cfg_table_read(c, def->section, def->settings, errstr, sz) : 0;
 }
 
-static int service_http_settings(struct service *s, int default_port) {
+static void service_apply(struct service *s, const struct service_settings *set) {
     struct http_limits *lim = &s->http_limits;
-    long port, conns, per_ip, idle, request, header, body, threads;
-    if (service_setting(s, "http", "port", default_port, 0, 65535, &port) == -1 ||
-        service_setting(s, "http", "max_connections", 1024, 1, 65536, &conns) == -1 ||
-        service_setting(s, "http", "max_connections_per_ip", 256, 0, 65536, &per_ip) == -1 ||
-        service_setting(s, "http", "idle_timeout_s", 30, 1, 3600, &idle) == -1 ||
-        service_setting(s, "http", "request_timeout_s", 10, 1, 3600, &request) == -1 ||
-        service_setting(s, "http", "max_header_bytes", 16384, 1024, 1 << 20, &header) == -1 ||
-        service_setting(s, "http", "max_body_bytes", 4096, 0, 1 << 20, &body) == -1 ||
-        service_setting(s, "http", "threads", 2, 1, 64, &threads) == -1)
-        return -1;
-    s->http_port = (int)port;
-    lim->connections = (unsigned)conns;
-    lim->connections_per_ip = (unsigned)per_ip;
-    lim->idle_timeout_s = (unsigned)idle;
-    lim->request_timeout_s = (unsigned)request;
-    lim->header_bytes = (size_t)header;
-    lim->body_bytes = (size_t)body;
-    lim->threads = (unsigned)threads;
-    return 0;
+    s->http_port = (int)set->port;
+    lim->connections = (unsigned)set->connections;
+    lim->connections_per_ip = (unsigned)set->per_ip;
+    lim->idle_timeout_s = (unsigned)set->idle_s;
+    lim->request_timeout_s = (unsigned)set->request_s;
+    lim->header_bytes = (size_t)set->header_bytes;
+    lim->body_bytes = (size_t)set->body_bytes;
+    lim->threads = (unsigned)set->threads;
+    s->exactly_once = set->guarantee == SERVICE_EXACTLY_ONCE;
 }
 
 static void service_usage(FILE *to, const char *name, const char *default_config) {
@@ -93,56 +135,39 @@ static void service_usage(FILE *to, const char *name, const char *default_config
             "    (KAFKA_SASL_PASSWORD is sasl.password)\n"
             "  HTTP_PORT, LOG_LEVEL, PROCESSING_GUARANTEE\n"
             "  PIZZA_<SECTION>_<KEY>: [section] key, '_' matching '.' (not [kafka*])\n"
-            "    (PIZZA_ORDERS_MAX_COUNT is [orders] max_count)\n",
+            "    (PIZZA_ORDERS_MAX_COUNT is [orders] max_count); a key that a section\n"
+            "    this daemon reads lacks is refused\n",
             name, default_config);
 }
 
-int service_init(struct service *s, const char *name, const char *default_config, int default_port,
-                 int argc, char **argv) {
-    const char *path = default_config;
+int service_init(struct service *s, const struct service_def *def, int argc, char **argv) {
+    const char *path = def->default_config;
+    struct service_settings set;
     char err[512];
     int opt;
     memset(s, 0, sizeof(*s));
-    s->name = name;
+    s->name = def->name;
     while ((opt = getopt(argc, argv, "c:h")) != -1) {
         if (opt == 'c') {
             path = optarg;
         } else {
-            service_usage(opt == 'h' ? stdout : stderr, name, default_config);
+            service_usage(opt == 'h' ? stdout : stderr, def->name, def->default_config);
             return opt == 'h' ? 1 : -1;
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "%s: unexpected argument: %s\n", name, argv[optind]);
+        fprintf(stderr, "%s: unexpected argument: %s\n", def->name, argv[optind]);
         return -1;
     }
-    if (!(s->cfg = cfg_load(path, err, sizeof(err)))) {
-        fprintf(stderr, "%s: bad config: %s\n", name, err);
+    if (!(s->cfg = cfg_load(path, err, sizeof(err))) ||
+        service_read_config(def, s->cfg, &set, err, sizeof(err)) == -1) {
+        fprintf(stderr, "%s: bad config: %s\n", def->name, err);
         return -1;
     }
-    enum log_level level;
-    const char *lvl = cfg_get_str(s->cfg, "log", "level", "info");
-    if (log_level_parse(lvl, &level) == -1) {
-        fprintf(stderr, "%s: bad config: [log] level = \"%s\": expected debug|info|warn|error\n",
-                name, lvl);
-        return -1;
-    }
-    log_init(name, level);
-    const char *guarantee = cfg_get_str(s->cfg, "pipeline", "processing.guarantee", "exactly_once");
-    s->exactly_once = strcmp(guarantee, "exactly_once") == 0;
-    if (!s->exactly_once && strcmp(guarantee, "at_least_once") != 0) {
-        fprintf(stderr,
-                "%s: bad config: [pipeline] processing.guarantee = \"%s\": expected "
-                "exactly_once|at_least_once\n",
-                name, guarantee);
-        return -1;
-    }
-    long stop_budget;
-    if (service_http_settings(s, default_port) == -1 ||
-        service_setting(s, "service", "shutdown_timeout_s", 10, 1, 3600, &stop_budget) == -1)
-        return -1;
-    if (watchdog_start((int)stop_budget) == -1) {
-        fprintf(stderr, "%s: cannot start the shutdown watchdog: %s\n", name, strerror(errno));
+    service_apply(s, &set);
+    log_init(def->name, (enum log_level)set.level);
+    if (watchdog_start((int)set.shutdown_timeout_s) == -1) {
+        fprintf(stderr, "%s: cannot start the shutdown watchdog: %s\n", def->name, strerror(errno));
         return -1;
     }
     service_install_signals();

@@ -3,7 +3,21 @@
 #include <stddef.h>
 
 #include "cfg.h"
+#include "cfg_table.h"
 #include "http.h"
+
+/* What a daemon tells service_init about itself. */
+struct service_def {
+    const char *name;                  /* e.g. "sauce-service": log "service" field, client.id */
+    const char *default_config;        /* without -c: "config/sauce.ini" */
+    int http_port;                     /* [http] port when neither file nor environment sets it */
+    const struct cfg_section *section; /* the daemon's own ([stage]), or NULL */
+    void *settings;                    /* where section's values go (its offsets' struct) */
+};
+
+/* [http], [log], [service], [pipeline]: every daemon's */
+#define PIZZA_SERVICE_SECTIONS 4
+extern const struct cfg_section *const service_sections[PIZZA_SERVICE_SECTIONS];
 
 /* What every daemon shares: command line, config, logging, signals, and an
  * HTTP server with /health, /ready and /metrics next to its own routes. */
@@ -19,18 +33,15 @@ struct service {
     int exit_code;
 };
 
-/** Parses -c FILE and -h, loads the config, validates [log], [pipeline] and [http] (port
- * default_port; HTTP_PORT overrides; 0 = any free port), starts logging,
- * installs signal handlers. @returns 0 to run, 1 when done (e.g. -h printed
- * usage), -1 after printing a one-line reason on stderr. */
-int service_init(struct service *s, const char *name, const char *default_config, int default_port,
-                 int argc, char **argv);
+/** Parses -c FILE and -h, loads the config, refuses sections and keys that
+ * neither service_sections nor def->section hold (cfg_table_check), reads
+ * those into s and def->settings ([http] port 0 = any free port), starts
+ * logging, installs signal handlers. @returns 0 to run, 1 when done (e.g. -h
+ * printed usage), -1 after printing a one-line reason on stderr. */
+int service_init(struct service *s, const struct service_def *def, int argc, char **argv);
 /** Starts HTTP with routes plus the built-in ones. @returns 0, or -1 (logged). */
 int service_start_http(struct service *s, const struct http_route *routes, size_t n);
 
-/** Reads an integer setting, logging a clear error. @returns 0, or -1. */
-int service_setting(struct service *s, const char *section, const char *key, long def, long min,
-                    long max, long *out);
 /** @returns 1 until SIGTERM/SIGINT, service_fail() or a fatal Kafka error. */
 int service_running(void);
 /** Stops the service because it cannot go on safely; it exits 1 so a

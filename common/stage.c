@@ -19,8 +19,8 @@
 struct stage {
     struct service svc;
     const struct stage_def *def;
-    const char *in_topic, *out_topic;
-    rd_kafka_topic_t *out; /* owned by producer */
+    const char *in_topic, *out_topic, *group; /* owned by svc.cfg, or def's */
+    rd_kafka_topic_t *out;                    /* owned by producer */
     long max_batch, max_batch_ms, max_event_bytes;
     struct consumer *consumer;
     atomic_int consumer_up; /* consumer is set: /ready may look at it */
@@ -30,6 +30,20 @@ struct stage {
     struct buf topped;     /* the event being produced; reused */
     struct metric *redone; /* produced: counted per topic by the producer */
 };
+
+static const struct cfg_setting stage_rows[] = {
+    CFG_STR_VARIES("input_topic", struct stage, in_topic,
+                   "sauce `pizza`, cheese `pizza-with-sauce`, meat `pizza-with-cheese`, veggie "
+                   "`pizza-with-meats`"),
+    CFG_STR_VARIES("output_topic", struct stage, out_topic,
+                   "sauce `pizza-with-sauce`, cheese `pizza-with-cheese`, meat `pizza-with-meats`, "
+                   "veggie `pizza-with-veggies`"),
+    CFG_STR_VARIES("group_id", struct stage, group, "the service name"),
+    CFG_INT("max_batch_messages", struct stage, max_batch, 10000, 1, 1000000),
+    CFG_INT("max_batch_ms", struct stage, max_batch_ms, 100, 1, 60000),
+    CFG_INT("max_event_bytes", struct stage, max_event_bytes, 65536, 64, 1 << 20),
+};
+const struct cfg_section stage_section = CFG_SECTION("stage", stage_rows);
 
 /* Commits the batch's output together with its input offsets, or, when that
  * fails, rewinds the input to the batch start and does it again (exactly-once:
@@ -163,15 +177,8 @@ static int stage_ready(void *arg, char *why, size_t sz) {
 static int stage_open(struct stage *st) {
     struct service *s = &st->svc;
     char err[512];
-    st->in_topic = cfg_get_str(s->cfg, "stage", "input_topic", st->def->in_topic);
-    st->out_topic = cfg_get_str(s->cfg, "stage", "output_topic", st->def->out_topic);
-    const char *group = cfg_get_str(s->cfg, "stage", "group_id", s->name);
     const char *topics[] = {st->in_topic, NULL};
     struct consumer_hooks hooks = {NULL, stage_on_revoke, st};
-    if (service_setting(s, "stage", "max_batch_messages", 10000, 1, 1000000, &st->max_batch) ||
-        service_setting(s, "stage", "max_batch_ms", 100, 1, 60000, &st->max_batch_ms) ||
-        service_setting(s, "stage", "max_event_bytes", 65536, 64, 1 << 20, &st->max_event_bytes))
-        return -1;
     stage_register_metrics(st);
     if (!(st->producer = producer_new(s->cfg, s->name, s->exactly_once, err, sizeof(err))) ||
         !(st->out = producer_topic(st->producer, st->out_topic, err, sizeof(err))) ||
@@ -186,13 +193,14 @@ static int stage_open(struct stage *st) {
     /* before the group hands out offsets: an unfinished transaction of this
      * instance's previous run holds them until it is aborted here */
     if (producer_init(st->producer) == -1) return 0;
-    if (!(st->consumer = consumer_new(s->cfg, s->name, group, topics, &hooks, err, sizeof(err)))) {
+    if (!(st->consumer =
+              consumer_new(s->cfg, s->name, st->group, topics, &hooks, err, sizeof(err)))) {
         log_error("kafka: %s", err);
         return -1;
     }
     atomic_store(&st->consumer_up, 1);
     log_info("topping %s: %s -> %s (group %s, %s)", st->def->field, st->in_topic, st->out_topic,
-             group, s->exactly_once ? "exactly-once" : "at-least-once");
+             st->group, s->exactly_once ? "exactly-once" : "at-least-once");
     return 0;
 }
 
@@ -228,7 +236,12 @@ int stage_main(const struct stage_def *def, int argc, char **argv) {
     struct stage st;
     memset(&st, 0, sizeof(st));
     st.def = def;
-    int rc = service_init(&st.svc, def->service, def->default_config, def->http_port, argc, argv);
+    st.in_topic = def->in_topic; /* the defaults that differ per stage */
+    st.out_topic = def->out_topic;
+    st.group = def->service;
+    const struct service_def sdef = {def->service, def->default_config, def->http_port,
+                                     &stage_section, &st};
+    int rc = service_init(&st.svc, &sdef, argc, argv);
     if (rc != 0) {
         service_shutdown(&st.svc);
         return rc == 1 ? 0 : 2;

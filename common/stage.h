@@ -1,6 +1,10 @@
 #ifndef PIZZA_STAGE_H
 #define PIZZA_STAGE_H
+#include "cfg_table.h"
 #include "menu.h"
+
+/* [stage]: what a topping stage reads besides every daemon's sections */
+extern const struct cfg_section stage_section;
 
 /* A topping stage as data: the runner turns it into a complete daemon that
  * consumes in_topic, fills menu->stage's field and produces to out_topic.

@@ -42,24 +42,15 @@ static int reporter_ready(void *arg, char *why, size_t sz) {
     return consumer_ready(r->consumer, why, sz);
 }
 
-static int reporter_settings(struct reporter *r) {
-    struct service *s = &r->svc;
-    r->topic = cfg_get_str(s->cfg, "reporter", "input_topic", "pizza-with-cheese");
-    r->group = cfg_get_str(s->cfg, "reporter", "group_id", "cheese-reporter");
-    r->changelog_topic =
-        cfg_get_str(s->cfg, "reporter", "changelog_topic", "cheese-report-changelog");
-    if (strlen(r->topic) > PIZZA_SNAPSHOT_TOPIC_MAX) {
-        log_error("[reporter] input_topic is longer than %d characters", PIZZA_SNAPSHOT_TOPIC_MAX);
-        return -1;
-    }
-    return service_setting(s, "reporter", "max_batch_messages", 10000, 1, 1000000, &r->max_batch) ||
-                   service_setting(s, "reporter", "max_batch_ms", 100, 1, 60000,
-                                   &r->max_batch_ms) ||
-                   service_setting(s, "reporter", "max_event_bytes", 65536, 64, 1 << 20,
-                                   &r->max_event_bytes)
-               ? -1
-               : 0;
-}
+static const struct cfg_setting reporter_rows[] = {
+    CFG_STR("input_topic", struct reporter, topic, "pizza-with-cheese"),
+    CFG_STR("group_id", struct reporter, group, "cheese-reporter"),
+    CFG_STR("changelog_topic", struct reporter, changelog_topic, "cheese-report-changelog"),
+    CFG_INT("max_batch_messages", struct reporter, max_batch, 10000, 1, 1000000),
+    CFG_INT("max_batch_ms", struct reporter, max_batch_ms, 100, 1, 60000),
+    CFG_INT("max_event_bytes", struct reporter, max_event_bytes, 65536, 64, 1 << 20),
+};
+const struct cfg_section reporter_section = CFG_SECTION("reporter", reporter_rows);
 
 static void reporter_register_metrics(struct reporter *r) {
     r->snapshots_written = metrics_register(METRIC_COUNTER, "pizza_reporter_snapshots_total",
@@ -76,7 +67,11 @@ static int reporter_open(struct reporter *r) {
     struct service *s = &r->svc;
     char err[512];
     const struct http_route routes[] = {{"GET", "/report", reporter_get_report, r}};
-    if (reporter_settings(r) == -1) return -1;
+    /* a snapshot holds the topic's name in a field of that size */
+    if (strlen(r->topic) > PIZZA_SNAPSHOT_TOPIC_MAX) {
+        log_error("[reporter] input_topic is longer than %d characters", PIZZA_SNAPSHOT_TOPIC_MAX);
+        return -1;
+    }
     reporter_register_metrics(r);
     if (!(r->ledger = ledger_new())) {
         log_error("out of memory");
@@ -99,8 +94,9 @@ static int reporter_open(struct reporter *r) {
 
 int reporter_init(struct reporter *r, int argc, char **argv) {
     memset(r, 0, sizeof(*r));
-    int rc =
-        service_init(&r->svc, "cheese-reporter", "config/cheese-reporter.ini", 5001, argc, argv);
+    const struct service_def def = {"cheese-reporter", "config/cheese-reporter.ini", 5001,
+                                    &reporter_section, r};
+    int rc = service_init(&r->svc, &def, argc, argv);
     if (rc != 0) return rc;
     return reporter_open(r) == 0 ? 0 : -1;
 }

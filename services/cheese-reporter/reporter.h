@@ -18,8 +18,8 @@
  * snapshots and resumes each partition where its snapshot ends. */
 struct reporter {
     struct service svc;
-    const char *topic, *group, *changelog_topic;
-    long max_batch, max_batch_ms, max_event_bytes;
+    const char *topic, *group, *changelog_topic;   /* [reporter]; owned by svc.cfg */
+    long max_batch, max_batch_ms, max_event_bytes; /* [reporter] */
     struct intake intake;
     struct producer *producer;
     rd_kafka_topic_t *changelog_out; /* owned by producer */
@@ -32,6 +32,9 @@ struct reporter {
     atomic_int halted;
     struct metric *snapshots_written, *snapshots_applied, *redone;
 };
+
+/* [reporter]: what cheese-reporter reads besides every daemon's sections */
+extern const struct cfg_section reporter_section;
 
 /** @returns 0 to run, 1 when done already (-h), -1 on error (reported). */
 int reporter_init(struct reporter *r, int argc, char **argv);

@@ -40,29 +40,21 @@ static void pizza_register_metrics(struct pizza_service *ps) {
         METRICS_LATENCY_BOUNDS, METRICS_LATENCY_BOUNDS_N);
 }
 
-static int pizza_settings(struct pizza_service *ps) {
-    struct service *s = &ps->svc;
-    long max_orders;
-    ps->order_topic = cfg_get_str(s->cfg, "orders", "order_topic", "pizza");
-    ps->done_topic = cfg_get_str(s->cfg, "orders", "completed_topic", "pizza-with-veggies");
-    ps->changelog_topic =
-        cfg_get_str(s->cfg, "orders", "changelog_topic", "pizza-orders-changelog");
-    if (service_setting(s, "orders", "max_count", 100, 1, PIZZA_ORDERS_MAX_COUNT, &ps->max_count) ||
-        service_setting(s, "orders", "max_orders", 100000, 1, 100000000, &max_orders) ||
-        service_setting(s, "orders", "retention_s", 3600, 1, 365L * 24 * 3600, &ps->retention_s) ||
-        service_setting(s, "orders", "send_wait_ms", 1000, 0, 60000, &ps->send_wait_ms) ||
-        service_setting(s, "orders", "commit_timeout_ms", 5000, 100, 600000,
-                        &ps->commit_timeout_ms) ||
-        service_setting(s, "orders", "max_batch_messages", 10000, 1, 1000000, &ps->max_batch) ||
-        service_setting(s, "orders", "max_event_bytes", 65536, 64, 1 << 20, &ps->max_event_bytes) ||
-        service_setting(s, "orders", "max_wait_s", 30, 0, 3600, &ps->max_wait_s))
-        return -1;
-    if (!(ps->orders = orders_new((size_t)max_orders))) {
-        log_error("out of memory");
-        return -1;
-    }
-    return 0;
-}
+static const struct cfg_setting pizza_orders_rows[] = {
+    CFG_STR("order_topic", struct pizza_service, order_topic, "pizza"),
+    CFG_STR("completed_topic", struct pizza_service, done_topic, "pizza-with-veggies"),
+    CFG_STR("group_id", struct pizza_service, group, "pizza-service"),
+    CFG_STR("changelog_topic", struct pizza_service, changelog_topic, "pizza-orders-changelog"),
+    CFG_INT("max_count", struct pizza_service, max_count, 100, 1, PIZZA_ORDERS_MAX_COUNT),
+    CFG_INT("max_orders", struct pizza_service, max_orders, 100000, 1, 100000000),
+    CFG_INT("retention_s", struct pizza_service, retention_s, 3600, 1, 365L * 24 * 3600),
+    CFG_INT("send_wait_ms", struct pizza_service, send_wait_ms, 1000, 0, 60000),
+    CFG_INT("commit_timeout_ms", struct pizza_service, commit_timeout_ms, 5000, 100, 600000),
+    CFG_INT("max_batch_messages", struct pizza_service, max_batch, 10000, 1, 1000000),
+    CFG_INT("max_event_bytes", struct pizza_service, max_event_bytes, 65536, 64, 1 << 20),
+    CFG_INT("max_wait_s", struct pizza_service, max_wait_s, 30, 0, 3600),
+};
+const struct cfg_section pizza_orders_section = CFG_SECTION("orders", pizza_orders_rows);
 
 static int pizza_ready(void *arg, char *why, size_t sz) {
     struct pizza_service *ps = arg;
@@ -79,7 +71,10 @@ static int pizza_open(struct pizza_service *ps) {
     pthread_mutex_init(&ps->queue_lock, NULL);
     pthread_mutex_init(&ps->wait_lock, NULL);
     ps->queue_tail = &ps->queue_head;
-    if (pizza_settings(ps) == -1) return -1;
+    if (!(ps->orders = orders_new((size_t)ps->max_orders))) {
+        log_error("out of memory");
+        return -1;
+    }
     pizza_register_metrics(ps);
     if (!(ps->producer = producer_new(s->cfg, s->name, s->exactly_once, err, sizeof(err))) ||
         !(ps->order_rkt = producer_topic(ps->producer, ps->order_topic, err, sizeof(err))) ||
@@ -100,7 +95,9 @@ static int pizza_open(struct pizza_service *ps) {
 
 int pizza_init(struct pizza_service *ps, int argc, char **argv) {
     memset(ps, 0, sizeof(*ps));
-    int rc = service_init(&ps->svc, "pizza-service", "config/pizza.ini", 5000, argc, argv);
+    const struct service_def def = {"pizza-service", "config/pizza.ini", 5000,
+                                    &pizza_orders_section, ps};
+    int rc = service_init(&ps->svc, &def, argc, argv);
     if (rc != 0) return rc;
     return pizza_open(ps) == 0 ? 0 : -1;
 }
@@ -204,7 +201,6 @@ static void pizza_housekeeping(struct pizza_service *ps) {
 static int pizza_prepare(struct pizza_service *ps) {
     struct service *s = &ps->svc;
     char err[512];
-    const char *group = cfg_get_str(s->cfg, "orders", "group_id", "pizza-service");
     const char *topics[] = {ps->done_topic, NULL};
     struct consumer_hooks hooks = {NULL, pizza_on_revoke, ps};
     if (producer_init(ps->producer) == -1) return -1;
@@ -214,7 +210,8 @@ static int pizza_prepare(struct pizza_service *ps) {
     }
     ps->changelog_partitions = changelog_partition_count(ps->changelog);
     pizza_housekeeping(ps);
-    if (!(ps->consumer = consumer_new(s->cfg, s->name, group, topics, &hooks, err, sizeof(err)))) {
+    if (!(ps->consumer =
+              consumer_new(s->cfg, s->name, ps->group, topics, &hooks, err, sizeof(err)))) {
         log_error("kafka: %s", err);
         service_fail("cannot consume completions");
         return -1;

@@ -47,13 +47,13 @@ struct order_wait {
 
 struct pizza_service {
     struct service svc;
-    const char *order_topic, *done_topic, *changelog_topic;
-    rd_kafka_topic_t *order_rkt, *changelog_rkt; /* owned by producer */
+    const char *order_topic, *done_topic, *changelog_topic, *group; /* owned by svc.cfg */
+    rd_kafka_topic_t *order_rkt, *changelog_rkt;                    /* owned by producer */
     int changelog_partitions;
     long max_count, send_wait_ms, commit_timeout_ms, max_batch, retention_s, max_event_bytes,
-        max_wait_s;
-    struct intake intake; /* completions */
-    struct buf encoded;   /* an event being written by the main thread; reused */
+        max_wait_s, max_orders; /* [orders] */
+    struct intake intake;       /* completions */
+    struct buf encoded;         /* an event being written by the main thread; reused */
     struct orders *orders;
     struct producer *producer;
     struct consumer *consumer; /* completions; group shared by all instances */
@@ -73,6 +73,9 @@ struct pizza_service {
         *pending_gauge, *complete_gauge, *expired;
     struct histogram *completion_seconds;
 };
+
+/* [orders]: what pizza-service reads besides every daemon's sections */
+extern const struct cfg_section pizza_orders_section;
 
 /** @returns 0 to run, 1 when done already (-h), -1 on error (reported). */
 int pizza_init(struct pizza_service *ps, int argc, char **argv);

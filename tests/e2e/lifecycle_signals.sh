@@ -36,6 +36,19 @@ printf '[stage]\nmax_batch_ms = soon\n' >"$WORK/bad.ini"
 bad_config cheese-service "max_batch_ms" KAFKA_BOOTSTRAP_SERVERS=x -- -c "$WORK/bad.ini"
 printf '[stage\n' >"$WORK/broken.ini"
 bad_config cheese-service "line 1" KAFKA_BOOTSTRAP_SERVERS=x -- -c "$WORK/broken.ini"
+# A key or section no table holds is refused, not left to fall back to its default.
+{ cat config/sauce.ini; printf '\n[stage]\nmax_batch_mesages = 10\n'; } >"$WORK/misspelt.ini"
+bad_config sauce-service "[stage] max_batch_mesages" KAFKA_BOOTSTRAP_SERVERS=x -- -c "$WORK/misspelt.ini"
+{ cat config/pizza.ini; printf '\n[http]\nmax_conections = 10\n'; } >"$WORK/http-key.ini"
+bad_config pizza-service "[http] max_conections" KAFKA_BOOTSTRAP_SERVERS=x -- -c "$WORK/http-key.ini"
+{ cat config/meat.ini; printf '\n[stgae]\nmax_batch_ms = 10\n'; } >"$WORK/section.ini"
+bad_config meat-service "[stgae]" KAFKA_BOOTSTRAP_SERVERS=x -- -c "$WORK/section.ini"
+# another daemon's section is as unread as a misspelt one
+bad_config cheese-reporter "[stage]" KAFKA_BOOTSTRAP_SERVERS=x -- -c config/cheese.ini
+bad_config veggie-service "PIZZA_STAGE_MAX_BATCH_MESAGES" KAFKA_BOOTSTRAP_SERVERS=x \
+    PIZZA_STAGE_MAX_BATCH_MESAGES=10 -- -c config/veggie.ini
+bad_config pizza-service "PIZZA_ORDERS_MAX_CUONT" KAFKA_BOOTSTRAP_SERVERS=x \
+    PIZZA_ORDERS_MAX_CUONT=5 -- -c config/pizza.ini
 
 start_pipeline
 pizza=http://127.0.0.1:$(port_of pizza-service)

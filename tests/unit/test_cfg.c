@@ -496,6 +496,49 @@ static void free_accepts_null(void **state) {
     cfg_free(NULL);
 }
 
+/* "section key env" per entry, one line each */
+static int origin_line(const char *section, const char *key, const char *env, void *arg) {
+    char *out = arg;
+    size_t used = strlen(out);
+    snprintf(out + used, 512 - used, "%s %s %s\n", section, key, env ? env : "-");
+    return strcmp(key, "stop") == 0 ? 7 : 0;
+}
+
+static void each_entry_names_the_variable_that_added_a_key(void **state) {
+    (void)state;
+    struct cfg *c = parse_ok("[http]\nport = 1\n[orders]\nmax_count = 2\n");
+    char *env[] = {"PIZZA_ORDERS_MAX_COUNT=3", "PIZZA_STAGE_MAX_BATCH_MS=4", "HTTP_PORT=5",
+                   "LOG_LEVEL=warn",           "KAFKA_LINGER_MS=6",          NULL};
+    char out[512] = "";
+    apply_env_ok(c, env);
+    assert_int_equal(cfg_each_entry(c, origin_line, out), 0);
+    /* replaced keys keep the file as their origin */
+    assert_string_equal(out, "http port -\n"
+                             "orders max_count -\n"
+                             "stage max_batch_ms PIZZA_STAGE_MAX_BATCH_MS\n"
+                             "log level LOG_LEVEL\n"
+                             "kafka linger.ms KAFKA_LINGER_MS\n");
+    assert_int_equal(cfg_set(c, "x", "stop", "1"), 0);
+    out[0] = '\0';
+    assert_int_equal(cfg_each_entry(c, origin_line, out), 7);
+    cfg_free(c);
+}
+
+static void named_variables_and_kafka_sections(void **state) {
+    (void)state;
+    assert_string_equal(cfg_env_name("http", "port"), "HTTP_PORT");
+    assert_string_equal(cfg_env_name("log", "level"), "LOG_LEVEL");
+    assert_string_equal(cfg_env_name("pipeline", "processing_guarantee"), "PROCESSING_GUARANTEE");
+    assert_null(cfg_env_name("http", "threads"));
+    assert_null(cfg_env_name("stage", "port"));
+    assert_true(cfg_is_kafka_section("kafka"));
+    assert_true(cfg_is_kafka_section("kafka.producer"));
+    assert_true(cfg_is_kafka_section("kafka.consumer"));
+    assert_false(cfg_is_kafka_section("kafka.admin"));
+    assert_false(cfg_is_kafka_section("Kafka"));
+    assert_false(cfg_is_kafka_section("stage"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(parse_reads_sections_and_keys),
@@ -520,6 +563,8 @@ int main(void) {
         cmocka_unit_test(load_syntax_error_names_path_and_line),
         cmocka_unit_test(load_refuses_bad_environment),
         cmocka_unit_test(free_accepts_null),
+        cmocka_unit_test(each_entry_names_the_variable_that_added_a_key),
+        cmocka_unit_test(named_variables_and_kafka_sections),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
