@@ -119,9 +119,12 @@ rd_kafka_conf_t *kafka_conf_new(const struct cfg *c, enum kafka_role role, const
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
+    if (kafka_conf_track_health(conf, errstr, sz) == -1) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
     rd_kafka_conf_set_log_cb(conf, kafka_on_log);
     rd_kafka_conf_set_error_cb(conf, kafka_on_error);
-    kafka_conf_track_health(conf);
     if (role == KAFKA_CONSUMER) kafka_conf_count_consumed(conf);
     return conf;
 }

@@ -18,8 +18,10 @@ rd_kafka_conf_t *kafka_conf_new(const struct cfg *c, enum kafka_role role, const
                                 char *errstr, size_t sz);
 
 /* kafka_stats.c */
-/** Routes conf's statistics to kafka_brokers_up() (kafka_conf_new does). */
-void kafka_conf_track_health(rd_kafka_conf_t *conf);
+/** Routes conf's statistics to kafka_brokers_up() (kafka_conf_new does), whose
+ * window becomes three of conf's statistics.interval.ms if that is longer.
+ * @returns 0, or -1 when the statistics are off (errstr set). */
+int kafka_conf_track_health(rd_kafka_conf_t *conf, char *errstr, size_t sz);
 /** For a group consumer's conf (after kafka_conf_new): its statistics also
  * publish pizza_consumer_lag{topic,partition} for each assigned partition;
  * a partition no longer assigned leaves /metrics. all_committed(opaque), with

@@ -12,15 +12,16 @@
 /* librdkafka's statistics (every statistics.interval.ms, on the thread that
  * polls the client): broker liveness for /ready and POST, and consumer lag. */
 
-/* Three missed statistics intervals: the link is down. */
-#define PIZZA_STATS_INTERVAL_MS 1000
-#define PIZZA_BROKER_STALE_MS (3 * PIZZA_STATS_INTERVAL_MS)
+/* Three missed statistics intervals: the link is down. The interval is
+ * configurable, so the window follows the longest one of this process's clients. */
+#define PIZZA_STATS_MISSED 3
 
 static _Atomic long long kafka_last_up_ms = -1;
+static _Atomic long long kafka_stale_ms = PIZZA_STATS_MISSED * 1000;
 
 int kafka_brokers_up(void) {
     long long last = atomic_load(&kafka_last_up_ms);
-    return last >= 0 && kafka_now_ms() - last < PIZZA_BROKER_STALE_MS;
+    return last >= 0 && kafka_now_ms() - last < atomic_load(&kafka_stale_ms);
 }
 
 /* Liveness: any broker in state UP counts. */
@@ -46,8 +47,23 @@ static int kafka_on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque) 
     return 0; /* librdkafka frees json */
 }
 
-void kafka_conf_track_health(rd_kafka_conf_t *conf) {
+int kafka_conf_track_health(rd_kafka_conf_t *conf, char *errstr, size_t sz) {
+    char value[32];
+    size_t len = sizeof(value);
+    long long interval = 0;
+    if (rd_kafka_conf_get(conf, "statistics.interval.ms", value, &len) == RD_KAFKA_CONF_OK)
+        interval = atoll(value);
+    if (interval <= 0) {
+        snprintf(errstr, sz,
+                 "kafka property statistics.interval.ms: must be above 0 (readiness and the "
+                 "consumer lag are read from the statistics)");
+        return -1;
+    }
+    long long window = PIZZA_STATS_MISSED * interval, was = atomic_load(&kafka_stale_ms);
+    while (window > was && !atomic_compare_exchange_weak(&kafka_stale_ms, &was, window))
+        ;
     rd_kafka_conf_set_stats_cb(conf, kafka_on_stats);
+    return 0;
 }
 
 /* ---- consumer lag: pizza_consumer_lag{topic,partition} from the statistics */
