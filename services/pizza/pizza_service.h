@@ -68,7 +68,7 @@ struct pizza_service {
     pthread_mutex_t wait_lock;          /* long-polling GETs */
     struct order_wait *waits;
     int waits_closed;         /* shutting down: answer at once */
-    atomic_int waits_pending; /* lets the main loop skip the lock when none wait */
+    atomic_int waits_pending; /* listed or being listed: the main loop skips the lock at 0 */
     struct metric *orders_accepted, *orders_failed, *pizzas_done, *pizzas_dup, *pizzas_stray,
         *pending_gauge, *complete_gauge, *expired;
     struct histogram *completion_seconds;
