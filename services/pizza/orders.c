@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct pizza {
     char *id;
@@ -32,6 +33,20 @@ struct orders {
     size_t n, max, n_complete;
     struct order *oldest, *newest;
 };
+
+/* Milliseconds since the epoch: the latest creation or completion time an
+ * order may carry (its times come from the changelog too, where anything may
+ * be written). */
+static long long orders_wall_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static long long orders_not_after_now(long long ms) {
+    long long now = orders_wall_ms();
+    return ms > now ? now : ms;
+}
 
 static size_t orders_hash(const char *s) {
     size_t h = 0xcbf29ce484222325ULL;
@@ -129,7 +144,9 @@ enum orders_rc orders_create(struct orders *o, const char *id, long count, long 
     } else {
         snprintf(ord->id, sizeof(ord->id), "%s", id);
         ord->count = count;
-        ord->created_ms = created_ms;
+        /* a time in the future would stop orders_expire() at this order
+         * (it walks creation order) until then: taken as now */
+        ord->created_ms = orders_not_after_now(created_ms);
         if (origin && origin->traceparent)
             snprintf(ord->traceparent, sizeof(ord->traceparent), "%s", origin->traceparent);
         ord->local = origin && origin->local;
@@ -185,7 +202,7 @@ enum orders_rc orders_add_pizza(struct orders *o, const char *order_id, const ch
             p->len = len;
             if (++ord->n_pizzas == ord->count) {
                 o->n_complete++;
-                ord->completed_ms = now_ms;
+                ord->completed_ms = orders_not_after_now(now_ms); /* else kept until then */
                 if (done) {
                     done->completed = 1;
                     done->created_ms = ord->created_ms;

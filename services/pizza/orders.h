@@ -36,7 +36,8 @@ struct order_origin {
 };
 
 /** created_ms: wall-clock creation time (orders must be created roughly in
- * time order for orders_expire to find the old ones first). origin may be NULL. */
+ * time order for orders_expire to find the old ones first); a time later than
+ * the wall clock now is taken as now. origin may be NULL. */
 enum orders_rc orders_create(struct orders *o, const char *id, long count, long long created_ms,
                              const struct order_origin *origin);
 void orders_remove(struct orders *o, const char *id);
@@ -49,7 +50,8 @@ struct orders_completion {
 };
 
 /** Stores a finished pizza; json is copied and must be one valid JSON value.
- * now_ms is the wall-clock time, kept as the completion time of the last one.
+ * now_ms is the wall-clock time, kept as the completion time of the last one
+ * (no later than the wall clock now).
  * done (may be NULL) tells whether this pizza completed its order. */
 enum orders_rc orders_add_pizza(struct orders *o, const char *order_id, const char *pizza_id,
                                 const char *json, size_t len, long long now_ms,

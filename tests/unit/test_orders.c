@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "orders.h"
 
@@ -260,6 +261,44 @@ static void expire_drops_only_old_complete_orders(void **state) {
 
 /* The context an order was created under is shown with it, and its last
  * pizza reports the completion with what timing and logging need. */
+static long long wall_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A changelog record may carry any created_ms. One far in the future used to
+ * stop orders_expire() there (it walks creation order), so no order after it
+ * ever expired; it is taken as now instead. */
+static void future_created_time_does_not_stall_expiry(void **state) {
+    struct orders *o = *state;
+    char json[] = "{\"id\":\"x\"}";
+    long long now = wall_ms(), hour = 3600 * 1000LL, years = 10 * 365 * 24 * hour;
+    assert_int_equal(orders_create(o, "from-the-future", 1, now + years, NULL), ORDERS_OK);
+    assert_int_equal(orders_create(o, "later", 1, now - 2 * hour, NULL), ORDERS_OK);
+    assert_int_equal(orders_add_pizza(o, "from-the-future", "p1", json, strlen(json), now, NULL),
+                     ORDERS_OK);
+    assert_int_equal(
+        orders_add_pizza(o, "later", "p2", json, strlen(json), now - 2 * hour + 1000, NULL),
+        ORDERS_OK);
+    /* an hour on, with a retention of 30 minutes: both completed long enough ago */
+    assert_int_equal(orders_expire(o, now + hour / 2), 2);
+    size_t len;
+    assert_null(orders_render(o, "later", &len, NULL));
+    assert_null(orders_render(o, "from-the-future", &len, NULL));
+}
+
+/* A completion time in the future would keep the order past its retention. */
+static void future_completion_time_is_taken_as_now(void **state) {
+    struct orders *o = *state;
+    char json[] = "{\"id\":\"x\"}";
+    long long now = wall_ms(), hour = 3600 * 1000LL;
+    assert_int_equal(orders_create(o, "done", 1, now - hour, NULL), ORDERS_OK);
+    assert_int_equal(orders_add_pizza(o, "done", "p1", json, strlen(json), now + 1000 * hour, NULL),
+                     ORDERS_OK);
+    assert_int_equal(orders_expire(o, now + hour), 1);
+}
+
 static void origin_is_kept_and_completion_reported(void **state) {
     struct orders *o = *state;
     const char *tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
@@ -326,6 +365,8 @@ int main(void) {
         cmocka_unit_test(full_store_evicts_oldest_complete),
         cmocka_unit_test(many_orders_stay_bounded),
         cmocka_unit_test_setup_teardown(expire_drops_only_old_complete_orders, setup, teardown),
+        cmocka_unit_test_setup_teardown(future_created_time_does_not_stall_expiry, setup, teardown),
+        cmocka_unit_test_setup_teardown(future_completion_time_is_taken_as_now, setup, teardown),
         cmocka_unit_test_setup_teardown(origin_is_kept_and_completion_reported, setup, teardown),
         cmocka_unit_test_setup_teardown(count_out_of_range_is_invalid, setup, teardown),
         cmocka_unit_test(free_accepts_null),
