@@ -226,6 +226,11 @@ void pizza_run(struct pizza_service *ps) {
     long long last = kafka_now_ms();
     while (service_running()) {
         pizza_cycle(ps);
+        /* every client's queue is served every cycle, idle or not: the
+         * producer's gets a statistics document a second, and only a batch's
+         * commit would serve it otherwise (an idle service grew ~20 kB/s and
+         * its first order then waited for the backlog) */
+        producer_poll(ps->producer, 0);
         changelog_poll(ps->changelog, order_log_apply, ps, 0);
         order_wait_expire(ps, kafka_now_ms());
         if (kafka_now_ms() - last >= PIZZA_HOUSEKEEPING_MS) {
