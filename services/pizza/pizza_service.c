@@ -34,6 +34,17 @@ static void pizza_register_metrics(struct pizza_service *ps) {
                                          "status=\"pending\"");
     ps->complete_gauge = metrics_register(METRIC_GAUGE, "pizza_orders", "Orders held, by status",
                                           "status=\"complete\"");
+    ps->pending_pizzas_gauge =
+        metrics_register(METRIC_GAUGE, "pizza_pending_pizzas",
+                         "Pizzas of the pending orders held (every instance's), against "
+                         "[orders] max_pending_pizzas",
+                         NULL);
+    ps->posts_limited = metrics_register(METRIC_COUNTER, "pizza_orders_refused_total",
+                                         "POSTs refused before anything was written, by reason",
+                                         "reason=\"rate_limit\"");
+    ps->posts_busy = metrics_register(METRIC_COUNTER, "pizza_orders_refused_total",
+                                      "POSTs refused before anything was written, by reason",
+                                      "reason=\"pending_pizzas\"");
     ps->completion_seconds = metrics_histogram(
         "pizza_order_completion_seconds",
         "From an order's creation to its last pizza, timed by the instance that took it", NULL,
@@ -42,7 +53,7 @@ static void pizza_register_metrics(struct pizza_service *ps) {
 
 static int pizza_settings(struct pizza_service *ps) {
     struct service *s = &ps->svc;
-    long max_orders;
+    long max_orders, max_pending_pizzas, post_rate, post_burst;
     ps->order_topic = cfg_get_str(s->cfg, "orders", "order_topic", "pizza");
     ps->done_topic = cfg_get_str(s->cfg, "orders", "completed_topic", "pizza-with-veggies");
     ps->changelog_topic =
@@ -55,9 +66,20 @@ static int pizza_settings(struct pizza_service *ps) {
                         &ps->commit_timeout_ms) ||
         service_setting(s, "orders", "max_batch_messages", 10000, 1, 1000000, &ps->max_batch) ||
         service_setting(s, "orders", "max_event_bytes", 65536, 64, 1 << 20, &ps->max_event_bytes) ||
-        service_setting(s, "orders", "max_wait_s", 30, 0, 3600, &ps->max_wait_s))
+        service_setting(s, "orders", "max_wait_s", 30, 0, 3600, &ps->max_wait_s) ||
+        service_setting(s, "orders", "max_pending_pizzas", 1000000, 1, 1000000000,
+                        &max_pending_pizzas) ||
+        service_setting(s, "orders", "post_rate_per_s", 0, 0, 1000000, &post_rate) ||
+        service_setting(s, "orders", "post_burst", 0, 0, 1000000, &post_burst))
         return -1;
-    if (!(ps->orders = orders_new((size_t)max_orders))) {
+    /* either 0: no limit */
+    if (post_rate > 0 && post_burst > 0 &&
+        !(ps->post_limit =
+              ratelimit_new((double)post_rate, (double)post_burst, PIZZA_POST_LIMIT_CLIENTS))) {
+        log_error("out of memory");
+        return -1;
+    }
+    if (!(ps->orders = orders_new((size_t)max_orders, (size_t)max_pending_pizzas))) {
         log_error("out of memory");
         return -1;
     }
@@ -194,6 +216,7 @@ static void pizza_housekeeping(struct pizza_service *ps) {
     orders_stats(ps->orders, &st);
     metric_set(ps->pending_gauge, (int64_t)st.pending);
     metric_set(ps->complete_gauge, (int64_t)st.complete);
+    metric_set(ps->pending_pizzas_gauge, (int64_t)st.pending_pizzas);
 }
 
 /* Before taking orders: fence an earlier run of this instance (its open
@@ -265,6 +288,7 @@ int pizza_shutdown(struct pizza_service *ps, int init_rc) {
     producer_free(ps->producer, 2000); /* batches are committed or aborted by now */
     service_shutdown(&ps->svc);
     orders_free(ps->orders);
+    ratelimit_free(ps->post_limit);
     batch_reset(&ps->batch);
     intake_free(&ps->intake);
     buf_free(&ps->encoded);
