@@ -6,6 +6,7 @@
 #include "utf8.h"
 
 #include <microhttpd.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -100,6 +101,24 @@ int http_add_header(struct http_req *r, const char *name, const char *value) {
 
 const char *http_header(struct http_req *r, const char *name) {
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+size_t http_client_addr(struct http_req *r, void *out, size_t sz) {
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    const void *addr = NULL;
+    size_t len = 0;
+    if (sa && sa->sa_family == AF_INET) {
+        addr = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+        len = sizeof(struct in_addr);
+    } else if (sa && sa->sa_family == AF_INET6) {
+        addr = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+        len = sizeof(struct in6_addr);
+    }
+    if (!addr || len > sz) return 0;
+    memcpy(out, addr, len);
+    return len;
 }
 
 const char *http_query(struct http_req *r, const char *name) {

@@ -61,6 +61,11 @@ const char *http_header(struct http_req *r, const char *name);
  * value), or NULL. Valid until the reply; call from the handler. */
 const char *http_query(struct http_req *r, const char *name);
 
+/** Copies the client's address (4 bytes IPv4, 16 bytes IPv6; no port) into
+ * out. Call from the handler. @returns its length, or 0 when unknown or
+ * longer than sz. */
+size_t http_client_addr(struct http_req *r, void *out, size_t sz);
+
 /** Takes a copy of body. Safe from any thread, once per request. */
 void http_reply(struct http_req *r, int status, const char *content_type, const char *body,
                 size_t len);

@@ -94,7 +94,10 @@ int producer_begin(struct producer *p);
 void producer_abort(struct producer *p);
 /** @returns 1 while a batch is open (something sent since the last commit). */
 int producer_batch_open(const struct producer *p);
-/** Serves delivery reports. @returns how many were served. */
+/** Serves delivery reports and the client's other callbacks (statistics,
+ * errors). The owner calls it regularly, also while idle: librdkafka queues a
+ * statistics document every statistics.interval.ms until it is served.
+ * @returns how many were served. */
 int producer_poll(struct producer *p, int timeout_ms);
 
 #endif

@@ -28,8 +28,13 @@ run_suite() { # BUILD_DIR CTEST_ARGS [cmake args...]
 
 echo "== tests: release build, dev broker" >&2
 # the dev-broker twins of the real-Kafka tests (label on_kafka_too) would
-# only repeat what the Kafka pass below proves; the sanitizer pass runs them
-run_suite "$build" "-LE ^(kafka|on_kafka_too)$"
+# only repeat what the Kafka pass below proves; the sanitizer pass runs them.
+# e2e_soak (label soak) idles for minutes: it runs beside the Kafka pass
+run_suite "$build" "-LE ^(kafka|on_kafka_too|soak)$"
+# the soak test idles: it runs beside the Kafka pass, costing it almost nothing
+echo "== tests: soak (idle daemons), in the background" >&2
+(cd "$build" && ctest --output-on-failure --timeout 1200 -L "^soak$" >"$build/soak.out" 2>&1) &
+soak=$!
 if [ "${KAFKA:-1}" != 0 ]; then
     echo "== tests: release build, Apache Kafka" >&2
     start=$SECONDS
@@ -38,6 +43,10 @@ if [ "${KAFKA:-1}" != 0 ]; then
     (cd "$build" && ctest --output-on-failure --timeout 900 --parallel "${KAFKA_PARALLEL:-2}" -L "^kafka$")
     echo "== tests: Apache Kafka pass: $((SECONDS - start)) s" >&2
 fi
+soak_rc=0
+wait "$soak" || soak_rc=$?
+cat "$build/soak.out" >&2
+[ "$soak_rc" = 0 ] || { echo "== tests: soak failed" >&2; exit 1; }
 if [ "${SANITIZE:-1}" != 0 ]; then
     echo "== tests: AddressSanitizer + UndefinedBehaviorSanitizer build (clang)" >&2
     # Same code under the sanitizers; a shorter chaos run keeps the suite near
@@ -47,7 +56,7 @@ if [ "${SANITIZE:-1}" != 0 ]; then
     # suite, not beside the timing-sensitive e2e tests.
     fuzz=${FUZZ:-1}
     CC=clang CHAOS_ORDERS=${CHAOS_ORDERS:-600} CHAOS_LOAD_S=${CHAOS_LOAD_S:-25} \
-        run_suite "$build-asan" "-LE ^(bench|fuzz|fuzz_http|kafka)$" -DPIZZA_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug \
+        run_suite "$build-asan" "-LE ^(bench|fuzz|fuzz_http|kafka|soak)$" -DPIZZA_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug \
         "-DPIZZA_FUZZ=$([ "$fuzz" != 0 ] && echo ON || echo OFF)"
     if [ "$fuzz" != 0 ]; then
         echo "== fuzz: each libFuzzer target for ${FUZZ_SECONDS:-20} s, two at a time" >&2

@@ -125,6 +125,22 @@ static enum http_result order_reject(struct http_req *r, const char *why) {
     return HTTP_DONE;
 }
 
+/* [orders] post_rate_per_s and post_burst, per client address.
+ * @returns 0 when the POST may go on, else its 429 is sent. */
+static int order_rate_limited(struct pizza_service *ps, struct http_req *r) {
+    unsigned char addr[16];
+    char after[24];
+    if (!ps->post_limit) return 0;
+    size_t len = http_client_addr(r, addr, sizeof(addr));
+    long wait = ratelimit_take(ps->post_limit, addr, len, kafka_now_ms());
+    if (wait == 0) return 0;
+    metric_add(ps->posts_limited, 1);
+    snprintf(after, sizeof(after), "%ld", wait);
+    http_add_header(r, "Retry-After", after);
+    http_reply_error(r, 429, "too many orders from this address; retry in %ld s", wait);
+    return 1;
+}
+
 /* The order gets a span of its own: in the caller's trace when the request
  * carries a valid traceparent, else in a new one (as the spec says). */
 static int order_trace(struct http_req *r, char out[TRACEPARENT_LEN + 1]) {
@@ -152,6 +168,10 @@ static enum http_result order_accept(struct pizza_service *ps, struct http_req *
     case ORDERS_FULL:
         free(po);
         return order_reject(r, "too many orders in progress");
+    case ORDERS_BUSY:
+        free(po);
+        metric_add(ps->posts_busy, 1);
+        return order_reject(r, "too many pizzas in progress; retry later");
     default:
         free(po);
         return order_reject(r, "cannot store the order");
@@ -169,6 +189,7 @@ static enum http_result order_post(struct http_req *r, const char *param, void *
         http_reply_error(r, 400, "count must be a whole number from 1 to %ld", ps->max_count);
         return HTTP_DONE;
     }
+    if (order_rate_limited(ps, r)) return HTTP_DONE;
     atomic_fetch_add(&ps->posting, 1); /* shutdown takes the queue once this is back to 0 */
     enum http_result res = !service_running()           ? order_reject(r, "shutting down")
                            : !atomic_load(&ps->serving) ? order_reject(r, "restoring state")

@@ -37,9 +37,14 @@ enum http_result order_wait(struct pizza_service *ps, struct http_req *r, const 
         order_wait_answer(ps, r, id);
         return HTTP_DONE;
     }
-    /* the lock orders this check against order_wait_wake(): an order that
-     * completes after it finds the wait in the list */
+    /* The wait counts before the order is looked at: order_wait_wake() reads
+     * the count without the lock after storing the last pizza, so it either
+     * finds it (and then the lock, held until the wait is listed) or ran
+     * before this render, which then sees the order complete. Counting after
+     * the render let a completion in between go unseen: the GET waited out
+     * its deadline for a complete order. */
     pthread_mutex_lock(&ps->wait_lock);
+    atomic_fetch_add(&ps->waits_pending, 1);
     char *body = orders_render(ps->orders, id, &len, &complete);
     int hold = body && !complete && !ps->waits_closed && (w = calloc(1, sizeof(*w))) != NULL;
     if (hold) {
@@ -48,7 +53,8 @@ enum http_result order_wait(struct pizza_service *ps, struct http_req *r, const 
         strcpy(w->id, id); /* a valid order id fits */
         w->next = ps->waits;
         ps->waits = w;
-        atomic_fetch_add(&ps->waits_pending, 1);
+    } else {
+        atomic_fetch_sub(&ps->waits_pending, 1);
     }
     pthread_mutex_unlock(&ps->wait_lock);
     if (hold) {

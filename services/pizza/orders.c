@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct pizza {
     char *id;
@@ -30,8 +31,23 @@ struct orders {
     struct order **buckets;
     size_t n_buckets; /* power of two */
     size_t n, max, n_complete;
+    size_t pending_pizzas, max_pending_pizzas; /* the counts of the pending orders */
     struct order *oldest, *newest;
 };
+
+/* Milliseconds since the epoch: the latest creation or completion time an
+ * order may carry (its times come from the changelog too, where anything may
+ * be written). */
+static long long orders_wall_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static long long orders_not_after_now(long long ms) {
+    long long now = orders_wall_ms();
+    return ms > now ? now : ms;
+}
 
 static size_t orders_hash(const char *s) {
     size_t h = 0xcbf29ce484222325ULL;
@@ -40,7 +56,7 @@ static size_t orders_hash(const char *s) {
     return h;
 }
 
-struct orders *orders_new(size_t max_orders) {
+struct orders *orders_new(size_t max_orders, size_t max_pending_pizzas) {
     struct orders *o = calloc(1, sizeof(*o));
     if (!o) return NULL;
     o->n_buckets = 16;
@@ -51,6 +67,7 @@ struct orders *orders_new(size_t max_orders) {
         return NULL;
     }
     o->max = max_orders;
+    o->max_pending_pizzas = max_pending_pizzas;
     pthread_mutex_init(&o->lock, NULL);
     return o;
 }
@@ -94,7 +111,10 @@ static void orders_unlink(struct orders *o, struct order **slot) {
         ord->newer->older = ord->older;
     else
         o->newest = ord->older;
-    if (ord->n_pizzas == ord->count) o->n_complete--;
+    if (ord->n_pizzas == ord->count)
+        o->n_complete--;
+    else
+        o->pending_pizzas -= (size_t)ord->count;
     o->n--;
     order_free(ord);
 }
@@ -118,10 +138,13 @@ enum orders_rc orders_create(struct orders *o, const char *id, long count, long 
     pthread_mutex_lock(&o->lock);
     struct order **slot = orders_slot(o, id);
     struct order *ord = NULL;
+    int local = origin && origin->local;
     if (*slot) {
         rc = ORDERS_DUPLICATE;
-    } else if (o->n >= o->max && orders_evict_complete(o) == -1) {
-        rc = ORDERS_FULL;
+    } else if (local && o->pending_pizzas + (size_t)count > o->max_pending_pizzas) {
+        rc = ORDERS_BUSY;
+    } else if (o->n >= o->max && orders_evict_complete(o) == -1 && local) {
+        rc = ORDERS_FULL; /* an order from the changelog is held all the same */
     } else if (!(ord = calloc(1, sizeof(*ord))) ||
                !(ord->pizzas = calloc((size_t)count, sizeof(*ord->pizzas)))) {
         free(ord);
@@ -129,10 +152,12 @@ enum orders_rc orders_create(struct orders *o, const char *id, long count, long 
     } else {
         snprintf(ord->id, sizeof(ord->id), "%s", id);
         ord->count = count;
-        ord->created_ms = created_ms;
+        /* a time in the future would stop orders_expire() at this order
+         * (it walks creation order) until then: taken as now */
+        ord->created_ms = orders_not_after_now(created_ms);
         if (origin && origin->traceparent)
             snprintf(ord->traceparent, sizeof(ord->traceparent), "%s", origin->traceparent);
-        ord->local = origin && origin->local;
+        ord->local = local;
         slot = orders_slot(o, id); /* eviction may have changed the chain */
         *slot = ord;
         ord->older = o->newest;
@@ -142,6 +167,7 @@ enum orders_rc orders_create(struct orders *o, const char *id, long count, long 
             o->oldest = ord;
         o->newest = ord;
         o->n++;
+        o->pending_pizzas += (size_t)count;
     }
     pthread_mutex_unlock(&o->lock);
     return rc;
@@ -185,7 +211,8 @@ enum orders_rc orders_add_pizza(struct orders *o, const char *order_id, const ch
             p->len = len;
             if (++ord->n_pizzas == ord->count) {
                 o->n_complete++;
-                ord->completed_ms = now_ms;
+                o->pending_pizzas -= (size_t)ord->count;
+                ord->completed_ms = orders_not_after_now(now_ms); /* else kept until then */
                 if (done) {
                     done->completed = 1;
                     done->created_ms = ord->created_ms;
@@ -251,5 +278,6 @@ void orders_stats(struct orders *o, struct orders_stats *out) {
     pthread_mutex_lock(&o->lock);
     out->complete = o->n_complete;
     out->pending = o->n - o->n_complete;
+    out->pending_pizzas = o->pending_pizzas;
     pthread_mutex_unlock(&o->lock);
 }

@@ -5,9 +5,17 @@
 #include "trace.h"
 
 /* In-memory order store of pizza-service: order id -> count and the distinct
- * finished pizzas (raw JSON, deduplicated by pizza id). Holds at most
- * max_orders; when full, the oldest complete order makes room; complete
- * orders also leave after a retention time (orders_expire). Thread-safe. */
+ * finished pizzas (raw JSON, deduplicated by pizza id). Complete orders leave
+ * after a retention time (orders_expire), or, oldest first, to make room for a
+ * new order when max_orders are held. Pending orders never leave on their own.
+ *
+ * Admission (orders this instance takes, origin->local): refused while the
+ * pending orders' pizzas plus its count would pass max_pending_pizzas
+ * (ORDERS_BUSY), or while max_orders are held and none is complete
+ * (ORDERS_FULL). Orders from the changelog are always stored: they exist, and
+ * whoever took them admitted them under the same bound (the store holds every
+ * instance's orders, so the bound is the pipeline's, not one instance's).
+ * Thread-safe. */
 struct orders; /* opaque */
 
 enum orders_rc {
@@ -15,6 +23,7 @@ enum orders_rc {
     ORDERS_DUPLICATE, /* pizza already stored (a redelivery) */
     ORDERS_UNKNOWN,   /* no such order */
     ORDERS_FULL,      /* max_orders pending: nothing can be evicted */
+    ORDERS_BUSY,      /* the pending orders' pizzas would pass max_pending_pizzas */
     ORDERS_NOMEM,
     ORDERS_INVALID, /* not an order id (parse_is_order_id), or count not 1..PIZZA_ORDERS_MAX_COUNT
                      */
@@ -26,17 +35,18 @@ enum orders_rc {
 #define PIZZA_ORDERS_MAX_COUNT 10000
 
 /** @returns NULL on allocation failure. Free with orders_free(). */
-struct orders *orders_new(size_t max_orders);
+struct orders *orders_new(size_t max_orders, size_t max_pending_pizzas);
 void orders_free(struct orders *o); /* NULL-safe */
 
 /* Where an order came from, kept with it. */
 struct order_origin {
     const char *traceparent; /* W3C context it was created under; NULL or "" when none */
-    int local;               /* this instance took its POST: it times its completion */
+    int local; /* this instance takes its POST: admission applies; it times the completion */
 };
 
 /** created_ms: wall-clock creation time (orders must be created roughly in
- * time order for orders_expire to find the old ones first). origin may be NULL. */
+ * time order for orders_expire to find the old ones first); a time later than
+ * the wall clock now is taken as now. origin may be NULL. */
 enum orders_rc orders_create(struct orders *o, const char *id, long count, long long created_ms,
                              const struct order_origin *origin);
 void orders_remove(struct orders *o, const char *id);
@@ -49,7 +59,8 @@ struct orders_completion {
 };
 
 /** Stores a finished pizza; json is copied and must be one valid JSON value.
- * now_ms is the wall-clock time, kept as the completion time of the last one.
+ * now_ms is the wall-clock time, kept as the completion time of the last one
+ * (no later than the wall clock now).
  * done (may be NULL) tells whether this pizza completed its order. */
 enum orders_rc orders_add_pizza(struct orders *o, const char *order_id, const char *pizza_id,
                                 const char *json, size_t len, long long now_ms,
@@ -62,7 +73,8 @@ size_t orders_expire(struct orders *o, long long cutoff_ms);
 char *orders_render(struct orders *o, const char *id, size_t *len, int *complete);
 
 struct orders_stats {
-    size_t pending, complete;
+    size_t pending, complete; /* orders */
+    size_t pending_pizzas;    /* the counts of the pending orders */
 };
 void orders_stats(struct orders *o, struct orders_stats *out);
 

@@ -34,6 +34,17 @@ static void pizza_register_metrics(struct pizza_service *ps) {
                                          "status=\"pending\"");
     ps->complete_gauge = metrics_register(METRIC_GAUGE, "pizza_orders", "Orders held, by status",
                                           "status=\"complete\"");
+    ps->pending_pizzas_gauge =
+        metrics_register(METRIC_GAUGE, "pizza_pending_pizzas",
+                         "Pizzas of the pending orders held (every instance's), against "
+                         "[orders] max_pending_pizzas",
+                         NULL);
+    ps->posts_limited = metrics_register(METRIC_COUNTER, "pizza_orders_refused_total",
+                                         "POSTs refused before anything was written, by reason",
+                                         "reason=\"rate_limit\"");
+    ps->posts_busy = metrics_register(METRIC_COUNTER, "pizza_orders_refused_total",
+                                      "POSTs refused before anything was written, by reason",
+                                      "reason=\"pending_pizzas\"");
     ps->completion_seconds = metrics_histogram(
         "pizza_order_completion_seconds",
         "From an order's creation to its last pizza, timed by the instance that took it", NULL,
@@ -53,6 +64,9 @@ static const struct cfg_setting pizza_orders_rows[] = {
     CFG_INT("max_batch_messages", struct pizza_service, max_batch, 10000, 1, 1000000),
     CFG_INT("max_event_bytes", struct pizza_service, max_event_bytes, 65536, 64, 1 << 20),
     CFG_INT("max_wait_s", struct pizza_service, max_wait_s, 30, 0, 3600),
+    CFG_INT("max_pending_pizzas", struct pizza_service, max_pending_pizzas, 1000000, 1, 1000000000),
+    CFG_INT("post_rate_per_s", struct pizza_service, post_rate_per_s, 0, 0, 1000000),
+    CFG_INT("post_burst", struct pizza_service, post_burst, 0, 0, 1000000),
 };
 const struct cfg_section pizza_orders_section = CFG_SECTION("orders", pizza_orders_rows);
 
@@ -71,7 +85,14 @@ static int pizza_open(struct pizza_service *ps) {
     pthread_mutex_init(&ps->queue_lock, NULL);
     pthread_mutex_init(&ps->wait_lock, NULL);
     ps->queue_tail = &ps->queue_head;
-    if (!(ps->orders = orders_new((size_t)ps->max_orders))) {
+    /* either 0: no limit */
+    if (ps->post_rate_per_s > 0 && ps->post_burst > 0 &&
+        !(ps->post_limit = ratelimit_new((double)ps->post_rate_per_s, (double)ps->post_burst,
+                                         PIZZA_POST_LIMIT_CLIENTS))) {
+        log_error("out of memory");
+        return -1;
+    }
+    if (!(ps->orders = orders_new((size_t)ps->max_orders, (size_t)ps->max_pending_pizzas))) {
         log_error("out of memory");
         return -1;
     }
@@ -194,6 +215,7 @@ static void pizza_housekeeping(struct pizza_service *ps) {
     orders_stats(ps->orders, &st);
     metric_set(ps->pending_gauge, (int64_t)st.pending);
     metric_set(ps->complete_gauge, (int64_t)st.complete);
+    metric_set(ps->pending_pizzas_gauge, (int64_t)st.pending_pizzas);
 }
 
 /* Before taking orders: fence an earlier run of this instance (its open
@@ -226,6 +248,11 @@ void pizza_run(struct pizza_service *ps) {
     long long last = kafka_now_ms();
     while (service_running()) {
         pizza_cycle(ps);
+        /* every client's queue is served every cycle, idle or not: the
+         * producer's gets a statistics document a second, and only a batch's
+         * commit would serve it otherwise (an idle service grew ~20 kB/s and
+         * its first order then waited for the backlog) */
+        producer_poll(ps->producer, 0);
         changelog_poll(ps->changelog, order_log_apply, ps, 0);
         order_wait_expire(ps, kafka_now_ms());
         if (kafka_now_ms() - last >= PIZZA_HOUSEKEEPING_MS) {
@@ -260,6 +287,7 @@ int pizza_shutdown(struct pizza_service *ps, int init_rc) {
     producer_free(ps->producer, 2000); /* batches are committed or aborted by now */
     service_shutdown(&ps->svc);
     orders_free(ps->orders);
+    ratelimit_free(ps->post_limit);
     batch_reset(&ps->batch);
     intake_free(&ps->intake);
     buf_free(&ps->encoded);

@@ -11,6 +11,7 @@
 #include "orders.h"
 #include "parse.h"
 #include "producer.h"
+#include "ratelimit.h"
 #include "service.h"
 #include "trace.h"
 
@@ -27,6 +28,9 @@
  * tailed), so every instance answers GET for every order. Records of one order
  * all go to the changelog partition of its id, in the order they happened. */
 #define ORDER_ID_LEN 36 /* UUID text */
+/* Client addresses whose POST rate is tracked at once (~40 bytes each); more
+ * take the place of idle or least recently seen ones (ratelimit.h). */
+#define PIZZA_POST_LIMIT_CLIENTS 8192
 
 /* A POST waiting for the batch that carries its order to commit. */
 struct pending_order {
@@ -51,10 +55,11 @@ struct pizza_service {
     rd_kafka_topic_t *order_rkt, *changelog_rkt;                    /* owned by producer */
     int changelog_partitions;
     long max_count, send_wait_ms, commit_timeout_ms, max_batch, retention_s, max_event_bytes,
-        max_wait_s, max_orders; /* [orders] */
-    struct intake intake;       /* completions */
-    struct buf encoded;         /* an event being written by the main thread; reused */
+        max_wait_s, max_orders, max_pending_pizzas, post_rate_per_s, post_burst; /* [orders] */
+    struct intake intake;                                                        /* completions */
+    struct buf encoded; /* an event being written by the main thread; reused */
     struct orders *orders;
+    struct ratelimit *post_limit; /* NULL: POSTs not rate limited */
     struct producer *producer;
     struct consumer *consumer; /* completions; group shared by all instances */
     struct changelog *changelog;
@@ -68,9 +73,10 @@ struct pizza_service {
     pthread_mutex_t wait_lock;          /* long-polling GETs */
     struct order_wait *waits;
     int waits_closed;         /* shutting down: answer at once */
-    atomic_int waits_pending; /* lets the main loop skip the lock when none wait */
+    atomic_int waits_pending; /* listed or being listed: the main loop skips the lock at 0 */
     struct metric *orders_accepted, *orders_failed, *pizzas_done, *pizzas_dup, *pizzas_stray,
-        *pending_gauge, *complete_gauge, *expired;
+        *pending_gauge, *complete_gauge, *expired, *pending_pizzas_gauge, *posts_limited,
+        *posts_busy;
     struct histogram *completion_seconds;
 };
 

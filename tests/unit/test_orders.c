@@ -9,11 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "orders.h"
 
 static int setup(void **state) {
-    *state = orders_new(100);
+    *state = orders_new(100, 1000000);
     return *state ? 0 : -1;
 }
 
@@ -170,23 +171,94 @@ static void stats_count_pending_and_complete(void **state) {
     assert_int_equal(st.complete, 0);
 }
 
+static const struct order_origin local_post = {NULL, 1};
+
+/* A POST is refused when every held order is pending; an order from the
+ * changelog is held all the same (it exists: GET must find it). */
 static void full_store_refuses_when_all_pending(void **state) {
     (void)state;
-    struct orders *o = orders_new(2);
+    struct orders *o = orders_new(2, 1000000);
     assert_non_null(o);
-    assert_int_equal(orders_create(o, "a", 1, 0, NULL), ORDERS_OK);
-    assert_int_equal(orders_create(o, "b", 1, 0, NULL), ORDERS_OK);
-    assert_int_equal(orders_create(o, "c", 1, 0, NULL), ORDERS_FULL);
+    assert_int_equal(orders_create(o, "a", 1, 0, &local_post), ORDERS_OK);
+    assert_int_equal(orders_create(o, "b", 1, 0, &local_post), ORDERS_OK);
+    assert_int_equal(orders_create(o, "c", 1, 0, &local_post), ORDERS_FULL);
     size_t len;
     assert_null(orders_render(o, "c", &len, NULL));
     assert_order(o, "a", 1, "pending", 0);
     assert_order(o, "b", 1, "pending", 0);
+    assert_int_equal(orders_create(o, "from-changelog", 1, 0, NULL), ORDERS_OK);
+    assert_order(o, "from-changelog", 1, "pending", 0);
+    orders_free(o);
+}
+
+/* The pending orders' pizzas are bounded for POSTs: counts, not orders. */
+static void pending_pizzas_bound_posts(void **state) {
+    (void)state;
+    struct orders *o = orders_new(1000, 250);
+    struct orders_stats st;
+    assert_non_null(o);
+    assert_int_equal(orders_create(o, "a", 100, 0, &local_post), ORDERS_OK);
+    assert_int_equal(orders_create(o, "b", 100, 0, &local_post), ORDERS_OK);
+    assert_int_equal(orders_create(o, "c", 100, 0, &local_post), ORDERS_BUSY);
+    assert_int_equal(orders_create(o, "c", 50, 0, &local_post), ORDERS_OK); /* exactly 250 */
+    assert_int_equal(orders_create(o, "d", 1, 0, &local_post), ORDERS_BUSY);
+    orders_stats(o, &st);
+    assert_int_equal(st.pending_pizzas, 250);
+    assert_int_equal(st.pending, 3);
+
+    /* another instance's orders (from the changelog) are held past the bound */
+    assert_int_equal(orders_create(o, "remote", 100, 0, NULL), ORDERS_OK);
+    orders_stats(o, &st);
+    assert_int_equal(st.pending_pizzas, 350);
+    assert_int_equal(orders_create(o, "d", 1, 0, &local_post), ORDERS_BUSY);
+
+    /* room comes back as orders complete or go away */
+    orders_remove(o, "remote");
+    orders_remove(o, "c");
+    orders_stats(o, &st);
+    assert_int_equal(st.pending_pizzas, 200);
+    assert_int_equal(orders_create(o, "e", 50, 0, &local_post), ORDERS_OK);
+    assert_int_equal(orders_create(o, "f", 1, 0, &local_post), ORDERS_BUSY);
+    char id[16];
+    for (int i = 0; i < 50; i++) {
+        snprintf(id, sizeof(id), "e-%d", i);
+        assert_int_equal(add_pizza(o, "e", id, "none"), ORDERS_OK);
+    }
+    orders_stats(o, &st);
+    assert_int_equal(st.pending_pizzas, 200);
+    assert_int_equal(st.complete, 1);
+    assert_int_equal(orders_create(o, "f", 50, 0, &local_post), ORDERS_OK);
+    /* a complete order's removal changes nothing pending */
+    orders_remove(o, "e");
+    orders_stats(o, &st);
+    assert_int_equal(st.pending_pizzas, 250);
+    orders_free(o);
+}
+
+/* A flood of this instance's POSTs cannot crowd out other instances' orders:
+ * it meets its bound while the changelog's orders are all held. */
+static void posts_do_not_crowd_out_the_changelog(void **state) {
+    (void)state;
+    struct orders *o = orders_new(100, 1000);
+    char id[32];
+    int refused = 0;
+    for (int i = 0; i < 500; i++) {
+        snprintf(id, sizeof(id), "post-%d", i);
+        refused += orders_create(o, id, 10, 0, &local_post) != ORDERS_OK;
+        snprintf(id, sizeof(id), "remote-%d", i);
+        assert_int_equal(orders_create(o, id, 10, 0, NULL), ORDERS_OK);
+    }
+    assert_true(refused >= 400);
+    for (int i = 0; i < 500; i++) {
+        snprintf(id, sizeof(id), "remote-%d", i);
+        assert_order(o, id, 10, "pending", 0);
+    }
     orders_free(o);
 }
 
 static void full_store_evicts_oldest_complete(void **state) {
     (void)state;
-    struct orders *o = orders_new(2);
+    struct orders *o = orders_new(2, 1000000);
     assert_non_null(o);
     assert_int_equal(orders_create(o, "a", 1, 0, NULL), ORDERS_OK);
     assert_int_equal(orders_create(o, "b", 1, 0, NULL), ORDERS_OK);
@@ -213,7 +285,7 @@ static void full_store_evicts_oldest_complete(void **state) {
 
 static void many_orders_stay_bounded(void **state) {
     (void)state;
-    struct orders *o = orders_new(50);
+    struct orders *o = orders_new(50, 1000000);
     assert_non_null(o);
     char id[32];
     for (int i = 0; i < 1000; i++) {
@@ -260,6 +332,44 @@ static void expire_drops_only_old_complete_orders(void **state) {
 
 /* The context an order was created under is shown with it, and its last
  * pizza reports the completion with what timing and logging need. */
+static long long wall_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A changelog record may carry any created_ms. One far in the future used to
+ * stop orders_expire() there (it walks creation order), so no order after it
+ * ever expired; it is taken as now instead. */
+static void future_created_time_does_not_stall_expiry(void **state) {
+    struct orders *o = *state;
+    char json[] = "{\"id\":\"x\"}";
+    long long now = wall_ms(), hour = 3600 * 1000LL, years = 10 * 365 * 24 * hour;
+    assert_int_equal(orders_create(o, "from-the-future", 1, now + years, NULL), ORDERS_OK);
+    assert_int_equal(orders_create(o, "later", 1, now - 2 * hour, NULL), ORDERS_OK);
+    assert_int_equal(orders_add_pizza(o, "from-the-future", "p1", json, strlen(json), now, NULL),
+                     ORDERS_OK);
+    assert_int_equal(
+        orders_add_pizza(o, "later", "p2", json, strlen(json), now - 2 * hour + 1000, NULL),
+        ORDERS_OK);
+    /* an hour on, with a retention of 30 minutes: both completed long enough ago */
+    assert_int_equal(orders_expire(o, now + hour / 2), 2);
+    size_t len;
+    assert_null(orders_render(o, "later", &len, NULL));
+    assert_null(orders_render(o, "from-the-future", &len, NULL));
+}
+
+/* A completion time in the future would keep the order past its retention. */
+static void future_completion_time_is_taken_as_now(void **state) {
+    struct orders *o = *state;
+    char json[] = "{\"id\":\"x\"}";
+    long long now = wall_ms(), hour = 3600 * 1000LL;
+    assert_int_equal(orders_create(o, "done", 1, now - hour, NULL), ORDERS_OK);
+    assert_int_equal(orders_add_pizza(o, "done", "p1", json, strlen(json), now + 1000 * hour, NULL),
+                     ORDERS_OK);
+    assert_int_equal(orders_expire(o, now + hour), 1);
+}
+
 static void origin_is_kept_and_completion_reported(void **state) {
     struct orders *o = *state;
     const char *tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
@@ -323,9 +433,13 @@ int main(void) {
         cmocka_unit_test_setup_teardown(remove_forgets_an_order, setup, teardown),
         cmocka_unit_test_setup_teardown(stats_count_pending_and_complete, setup, teardown),
         cmocka_unit_test(full_store_refuses_when_all_pending),
+        cmocka_unit_test(pending_pizzas_bound_posts),
+        cmocka_unit_test(posts_do_not_crowd_out_the_changelog),
         cmocka_unit_test(full_store_evicts_oldest_complete),
         cmocka_unit_test(many_orders_stay_bounded),
         cmocka_unit_test_setup_teardown(expire_drops_only_old_complete_orders, setup, teardown),
+        cmocka_unit_test_setup_teardown(future_created_time_does_not_stall_expiry, setup, teardown),
+        cmocka_unit_test_setup_teardown(future_completion_time_is_taken_as_now, setup, teardown),
         cmocka_unit_test_setup_teardown(origin_is_kept_and_completion_reported, setup, teardown),
         cmocka_unit_test_setup_teardown(count_out_of_range_is_invalid, setup, teardown),
         cmocka_unit_test(free_accepts_null),

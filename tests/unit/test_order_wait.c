@@ -1,0 +1,169 @@
+/* order_wait.c: a long-polling GET against the completion of its order.
+ *
+ * order_wait.c is linked alone, with the order store and the HTTP replies
+ * stubbed here, so the test can complete the order (on another thread, as
+ * the main loop does) at the exact moment the GET has looked at it. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pizza_service.h"
+
+#define ORDER "0b7c2a4e-1d3f-4c55-8e6a-9f0a1b2c3d4e"
+
+/* ---- stubs: the order store */
+static atomic_int order_complete; /* what the stub store says about ORDER */
+static atomic_int renders;        /* orders_render calls */
+static void (*after_first_render)(void);
+
+char *orders_render(struct orders *o, const char *id, size_t *len, int *complete) {
+    (void)o;
+    if (strcmp(id, ORDER) != 0) return NULL;
+    int done = atomic_load(&order_complete);
+    char *out = strdup(done ? "{\"status\":\"complete\"}" : "{\"status\":\"pending\"}");
+    *len = strlen(out);
+    if (complete) *complete = done;
+    if (atomic_fetch_add(&renders, 1) == 0 && after_first_render) after_first_render();
+    return out;
+}
+
+/* ---- stubs: HTTP */
+struct http_req {
+    atomic_int status; /* 0 until answered */
+    char body[64];
+};
+
+void http_reply(struct http_req *r, int status, const char *content_type, const char *body,
+                size_t len) {
+    (void)content_type;
+    snprintf(r->body, sizeof(r->body), "%.*s", (int)len, body);
+    atomic_store(&r->status, status);
+}
+
+void http_reply_error(struct http_req *r, int status, const char *fmt, ...) {
+    (void)fmt;
+    snprintf(r->body, sizeof(r->body), "{\"error\":\"\"}");
+    atomic_store(&r->status, status);
+}
+
+long long kafka_now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- the "main loop": stores the last pizza, then wakes the waiters */
+static struct pizza_service ps;
+static pthread_t completer;
+static atomic_int completer_done;
+
+static void *complete_order(void *arg) {
+    (void)arg;
+    atomic_store(&order_complete, 1);
+    order_wait_wake(&ps, ORDER);
+    atomic_store(&completer_done, 1);
+    return NULL;
+}
+
+/* Runs between the GET's look at the order and its return: the order
+ * completes now. The completer either finishes (it found nothing to wake) or
+ * blocks on the wait lock the GET holds; give it time to get that far. */
+static void complete_during_get(void) {
+    assert_int_equal(0, pthread_create(&completer, NULL, complete_order, NULL));
+    for (int i = 0; i < 200 && !atomic_load(&completer_done); i++)
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+}
+
+static int setup(void **state) {
+    (void)state;
+    memset(&ps, 0, sizeof(ps));
+    pthread_mutex_init(&ps.wait_lock, NULL);
+    atomic_store(&order_complete, 0);
+    atomic_store(&renders, 0);
+    atomic_store(&completer_done, 0);
+    after_first_render = NULL;
+    return 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    order_wait_close(&ps);
+    pthread_mutex_destroy(&ps.wait_lock);
+    return 0;
+}
+
+/* The regression: the order completes right after the GET saw it pending.
+ * The GET must be answered complete at once, not at its deadline. */
+static void completion_right_after_the_look_wakes_the_get(void **state) {
+    (void)state;
+    struct http_req r = {0};
+    after_first_render = complete_during_get;
+    enum http_result res = order_wait(&ps, &r, ORDER, 30);
+    pthread_join(completer, NULL);
+    if (res == HTTP_DONE) { /* also fine: answered complete without holding */
+        assert_int_equal(200, atomic_load(&r.status));
+    } else {
+        assert_int_equal(HTTP_ASYNC, res);
+        assert_int_equal(200, atomic_load(&r.status)); /* answered by the wake, not held */
+    }
+    assert_string_equal("{\"status\":\"complete\"}", r.body);
+    assert_int_equal(0, atomic_load(&ps.waits_pending));
+    assert_null(ps.waits);
+}
+
+static void pending_order_is_held_until_woken(void **state) {
+    (void)state;
+    struct http_req r = {0};
+    assert_int_equal(HTTP_ASYNC, order_wait(&ps, &r, ORDER, 30));
+    assert_int_equal(0, atomic_load(&r.status));
+    assert_int_equal(1, atomic_load(&ps.waits_pending));
+    atomic_store(&order_complete, 1);
+    order_wait_wake(&ps, ORDER);
+    assert_int_equal(200, atomic_load(&r.status));
+    assert_string_equal("{\"status\":\"complete\"}", r.body);
+    assert_int_equal(0, atomic_load(&ps.waits_pending));
+}
+
+static void complete_or_unknown_answer_at_once(void **state) {
+    (void)state;
+    struct http_req done = {0}, unknown = {0};
+    atomic_store(&order_complete, 1);
+    assert_int_equal(HTTP_DONE, order_wait(&ps, &done, ORDER, 30));
+    assert_int_equal(200, atomic_load(&done.status));
+    assert_int_equal(HTTP_DONE,
+                     order_wait(&ps, &unknown, "00000000-0000-4000-8000-000000000000", 30));
+    assert_int_equal(404, atomic_load(&unknown.status));
+    assert_int_equal(0, atomic_load(&ps.waits_pending)); /* nothing left counted */
+}
+
+static void deadline_answers_pending(void **state) {
+    (void)state;
+    struct http_req r = {0};
+    assert_int_equal(HTTP_ASYNC, order_wait(&ps, &r, ORDER, 1));
+    order_wait_expire(&ps, kafka_now_ms());
+    assert_int_equal(0, atomic_load(&r.status)); /* not yet */
+    order_wait_expire(&ps, kafka_now_ms() + 1000);
+    assert_int_equal(200, atomic_load(&r.status));
+    assert_string_equal("{\"status\":\"pending\"}", r.body);
+    assert_int_equal(0, atomic_load(&ps.waits_pending));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(completion_right_after_the_look_wakes_the_get, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(pending_order_is_held_until_woken, setup, teardown),
+        cmocka_unit_test_setup_teardown(complete_or_unknown_answer_at_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(deadline_answers_pending, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
