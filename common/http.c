@@ -53,6 +53,7 @@ struct http_server {
     /* [route (n_routes = unmatched)][method][code]: filled on first use, then
      * counting is one atomic load and one atomic add */
     _Atomic(struct metric *) *requests;
+    atomic_int closing; /* quiesced: answers end their connection */
 };
 
 struct http_req {
@@ -213,6 +214,8 @@ static enum MHD_Result http_queue(struct http_req *r) {
     if (!resp) return MHD_NO;
     r->body = NULL; /* resp owns */
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+    if (atomic_load(&r->server->closing)) /* so http_stop finds the connections gone */
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     for (int i = 0; i < r->n_headers; i++)
         MHD_add_response_header(resp, r->header_name[i], r->header_value[i]);
     enum MHD_Result rc = MHD_queue_response(r->conn, (unsigned)r->status, resp);
@@ -468,12 +471,28 @@ int http_port(const struct http_server *s) {
 
 void http_quiesce(struct http_server *s) {
     if (!s || !s->mhd) return;
+    atomic_store(&s->closing, 1);
     MHD_socket fd = MHD_quiesce_daemon(s->mhd);
     if (fd != MHD_INVALID_SOCKET) close(fd);
 }
 
+/* After a quiesce, how long answers already given may take to reach their
+ * clients before the remaining connections are closed under them. */
+#define HTTP_DRAIN_MS 1000
+
+static unsigned http_connections(struct http_server *s) {
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    return info ? info->num_connections : 0;
+}
+
 void http_stop(struct http_server *s) {
     if (!s) return;
+    struct timespec tick = {0, 10 * 1000000};
+    for (int waited = 0;
+         s->mhd && atomic_load(&s->closing) && waited < HTTP_DRAIN_MS && http_connections(s) > 0;
+         waited += 10)
+        nanosleep(&tick, NULL);
     if (s->mhd) MHD_stop_daemon(s->mhd); /* closes every connection */
     http_deadlines_stop(s->deadlines);
     pthread_mutex_destroy(&s->log_lock);

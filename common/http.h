@@ -49,9 +49,12 @@ struct http_limits {
 struct http_server *http_start(const struct http_route *routes, size_t n, int port,
                                const struct http_limits *limits, char *errstr, size_t sz);
 int http_port(const struct http_server *s);
-/** Stops accepting connections; requests in progress still finish. */
+/** Stops accepting connections; requests in progress still finish, and every
+ * answer from now on closes its connection (Connection: close). */
 void http_quiesce(struct http_server *s);
-/** Every ASYNC request must have been answered first. NULL-safe. */
+/** Closes every connection and waits for the handlers running; after a
+ * quiesce, first gives answers already given up to 1 s to reach their
+ * clients. Every ASYNC request must have been answered first. NULL-safe. */
 void http_stop(struct http_server *s);
 
 /** @returns the request header called name (case-insensitive), or NULL. Valid

@@ -253,11 +253,16 @@ int service_start_http(struct service *s, const struct http_route *routes, size_
     return 0;
 }
 
-void service_shutdown(struct service *s) {
-    if (!s) return;
+void service_stop_http(struct service *s) {
+    if (!s || !s->http) return;
     watchdog_step("stopping HTTP");
     http_stop(s->http);
     s->http = NULL;
+}
+
+void service_shutdown(struct service *s) {
+    if (!s) return;
+    service_stop_http(s);
     cfg_free(s->cfg);
     s->cfg = NULL;
 }

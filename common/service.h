@@ -50,7 +50,11 @@ void service_fail(const char *why);
 /** @returns the exit code for a service that ran: 0, or 1 after a failure. */
 int service_exit_code(void);
 
-/** Frees config and stops HTTP (call after Kafka clients are closed). NULL-safe. */
+/** Closes every HTTP connection and waits for the handlers running: call it
+ * before freeing anything a handler reads (a kept-alive connection can send a
+ * request at any time until then). NULL-safe; once only. */
+void service_stop_http(struct service *s);
+/** Stops HTTP if still running, then frees the config. NULL-safe. */
 void service_shutdown(struct service *s);
 
 #endif

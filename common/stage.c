@@ -248,7 +248,7 @@ int stage_main(const struct stage_def *def, int argc, char **argv) {
     }
     int started = stage_open(&st) == 0;
     if (started) stage_run(&st);
-    if (st.svc.http) http_quiesce(st.svc.http);
+    service_stop_http(&st.svc); /* /ready reads the consumer */
     watchdog_step("leaving the consumer group");
     consumer_free(st.consumer); /* leaves the group; the revoke hook commits */
     watchdog_step("flushing the producer");

@@ -169,7 +169,7 @@ void reporter_run(struct reporter *r) {
 
 int reporter_shutdown(struct reporter *r, int init_rc) {
     int rc = init_rc == 1 ? 0 : init_rc == -1 ? 2 : service_exit_code();
-    if (r->svc.http) http_quiesce(r->svc.http);
+    service_stop_http(&r->svc); /* /report and /ready read the changelog */
     watchdog_step("leaving the consumer group");
     consumer_free(r->consumer); /* leaves the group; the revoke hook commits */
     watchdog_step("flushing the producer");

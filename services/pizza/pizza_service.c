@@ -262,8 +262,9 @@ void pizza_run(struct pizza_service *ps) {
     }
 }
 
-/* Order matters: no new POSTs, every queued POST committed and answered, then
- * the group left (the revoke hook commits), then Kafka and HTTP closed. */
+/* Order matters: no new POSTs, every queued POST committed and answered, HTTP
+ * closed (its handlers read what follows), then the group left (the revoke
+ * hook commits), then Kafka closed. */
 int pizza_shutdown(struct pizza_service *ps, int init_rc) {
     int rc = init_rc == 1 ? 0 : init_rc == -1 ? 2 : service_exit_code();
     if (ps->svc.http) http_quiesce(ps->svc.http);
@@ -276,10 +277,12 @@ int pizza_shutdown(struct pizza_service *ps, int init_rc) {
     if (ps->consumer) {
         while (ps->queue_head)
             pizza_cycle(ps); /* the running check fails: queued orders only */
+        service_stop_http(&ps->svc);
         watchdog_step("leaving the consumer group");
         consumer_free(ps->consumer);
     } else {
         order_answer_all(ps, order_queue_take(ps, 1L << 30), PRODUCER_ABORTED);
+        service_stop_http(&ps->svc);
     }
     watchdog_step("closing the changelog reader");
     changelog_free(ps->changelog);
