@@ -341,13 +341,16 @@ static enum producer_outcome producer_commit_txn(struct producer *p,
     enum producer_outcome o = PRODUCER_COMMITTED;
     if (offsets && offsets->cnt > 0) {
         rd_kafka_consumer_group_metadata_t *group = consumer_group_metadata(c);
-        do { /* the commit timeout starts after this: an abort cannot interrupt it */
+        /* within the commit timeout too: with the group coordinator gone it
+         * would go on for as long as the outage. A failed attempt leaves
+         * nothing in progress (librdkafka does not resume this call), so the
+         * transaction can be aborted after it. */
+        do {
             rd_kafka_error_t *error =
                 rd_kafka_send_offsets_to_transaction(p->rk, offsets, group, PRODUCER_CALL_MS);
             o = error ? producer_txn_error(error, "send offsets", &retry) : PRODUCER_COMMITTED;
-        } while (o != PRODUCER_COMMITTED && retry && producer_keep_trying(NULL, 0, &stop_seen));
+        } while (o != PRODUCER_COMMITTED && retry && producer_keep_trying(p, started, &stop_seen));
         rd_kafka_consumer_group_metadata_destroy(group);
-        started = kafka_now_ms();
     }
     while (o == PRODUCER_COMMITTED) {
         rd_kafka_error_t *error = rd_kafka_commit_transaction(p->rk, PRODUCER_CALL_MS);
@@ -432,8 +435,10 @@ void producer_abort(struct producer *p) {
     producer_finish_abort(p); /* when it times out, the next batch finishes it first */
 }
 
-void producer_set_commit_timeout(struct producer *p, long timeout_ms) {
+long producer_set_commit_timeout(struct producer *p, long timeout_ms) {
+    long was = p->commit_timeout_ms;
     p->commit_timeout_ms = timeout_ms;
+    return was;
 }
 
 int producer_begin(struct producer *p) {
