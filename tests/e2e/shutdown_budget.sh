@@ -10,7 +10,11 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 lib_init shutdown_budget
 start_broker
-broker=${LIB_PIDS[broker]}
+if [[ -n $LIB_KAFKA_DIR ]]; then
+    mapfile -t brokers < <(bash "$PIZZA_ROOT/scripts/kafka.sh" pids "$LIB_KAFKA_DIR")
+else
+    brokers=("${LIB_PIDS[broker]}")
+fi
 {
     cat "$PIZZA_ROOT/config/sauce.ini"
     printf '\n[service]\nshutdown_timeout_s = 1\n'
@@ -26,11 +30,11 @@ event before | kcat -b "$KAFKA_BOOTSTRAP_SERVERS" -P -t pizza -K '|'
 before_done() { [[ $(output_keys) == before ]]; }
 wait_until 20 before_done
 
-kill -STOP "$broker"
+kill -STOP "${brokers[@]}"
 t0=$(lib_now_ms) rc=0
 stop_daemon sauce-service || rc=$?
 took=$(($(lib_now_ms) - t0))
-kill -CONT "$broker"
+kill -CONT "${brokers[@]}"
 assert_eq 1 "$rc" "exit code of a stage stopping past its 1 s shutdown_timeout_s"
 ((took < 5000)) || fail "sauce-service took $took ms to stop with a 1 s budget"
 jq -e -R 'fromjson? | select(.level == "error" and (.msg | test("did not stop within 1 s; it was [a-z]")))' \
