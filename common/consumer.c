@@ -349,10 +349,13 @@ rd_kafka_consumer_group_metadata_t *consumer_group_metadata(struct consumer *c) 
     return rd_kafka_consumer_group_metadata(c->rk);
 }
 
-int consumer_committed(struct consumer *c, rd_kafka_topic_partition_list_t *parts, int timeout_ms) {
+rd_kafka_resp_err_t consumer_committed(struct consumer *c, rd_kafka_topic_partition_list_t *parts,
+                                       int timeout_ms) {
     rd_kafka_resp_err_t err = rd_kafka_committed(c->rk, parts, timeout_ms);
-    if (err) log_warn("committed offsets: %s", rd_kafka_err2str(err));
-    return err ? -1 : 0;
+    /* a partition's own error comes with NO_ERROR for the request */
+    for (int i = 0; !err && i < parts->cnt; i++)
+        err = parts->elems[i].err;
+    return err;
 }
 
 void consumer_wake(struct consumer *c) {
