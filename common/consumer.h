@@ -31,6 +31,9 @@ void consumer_free(struct consumer *c);
 rd_kafka_message_t *consumer_poll(struct consumer *c, int timeout_ms);
 /** Waits up to timeout_ms for a message, then takes whatever else is already
  * fetched, up to max in all: one queue lock per batch instead of per message.
+ * A rebalance served meanwhile (hooks run) never leaves a message of a
+ * partition taken away in msgs: such messages are dropped, uncommitted, for
+ * the partition's next owner to read.
  * @returns how many were stored in msgs (each freed with
  * rd_kafka_message_destroy); errors are logged, never returned. */
 size_t consumer_poll_batch(struct consumer *c, int timeout_ms, rd_kafka_message_t **msgs,
