@@ -4,6 +4,7 @@
 #include "log.h"
 #include "metrics.h"
 
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,11 @@ struct consumer {
     rd_kafka_queue_t *queue; /* the consumer queue, for batch reads */
     struct consumer_hooks hooks;
     atomic_int assigned;
+    /* the assignment as applied by the rebalance callback (polling thread
+     * only); each partition's offset field holds the rebalance that
+     * assigned it (a value of rebalances) */
+    rd_kafka_topic_partition_list_t *owned;
+    long rebalances; /* rebalance callbacks served (polling thread only) */
     struct metric *assigned_gauge;
     const rd_kafka_topic_t *last_rkt; /* whose latency histogram is last_h */
     struct histogram *last_h;
@@ -124,6 +130,26 @@ static void consumer_set_assigned(struct consumer *c, int n) {
     metric_set(c->assigned_gauge, n);
 }
 
+/* Applies an assignment change that librdkafka accepted to c->owned. */
+static void consumer_own(struct consumer *c, const rd_kafka_topic_partition_list_t *parts,
+                         int cooperative, int add) {
+    if (!cooperative) {
+        rd_kafka_topic_partition_list_destroy(c->owned);
+        c->owned = rd_kafka_topic_partition_list_new(add ? parts->cnt : 0);
+    }
+    for (int i = 0; i < parts->cnt; i++) {
+        const rd_kafka_topic_partition_t *p = &parts->elems[i];
+        rd_kafka_topic_partition_t *o =
+            rd_kafka_topic_partition_list_find(c->owned, p->topic, p->partition);
+        if (add && !o) o = rd_kafka_topic_partition_list_add(c->owned, p->topic, p->partition);
+        if (add)
+            o->offset = c->rebalances;
+        else if (o)
+            rd_kafka_topic_partition_list_del(c->owned, p->topic, p->partition);
+    }
+    consumer_set_assigned(c, c->owned->cnt);
+}
+
 static void consumer_assign(struct consumer *c, rd_kafka_topic_partition_list_t *parts,
                             int cooperative, int add) {
     rd_kafka_error_t *error = NULL;
@@ -142,14 +168,14 @@ static void consumer_assign(struct consumer *c, rd_kafka_topic_partition_list_t 
         log_error("%s failed: %s", add ? "assign" : "unassign", rd_kafka_err2str(err));
         return;
     }
-    int change = add ? parts->cnt : -parts->cnt;
-    consumer_set_assigned(c, cooperative ? atomic_load(&c->assigned) + change : add ? change : 0);
+    consumer_own(c, parts, cooperative, add);
 }
 
 static void consumer_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                                   rd_kafka_topic_partition_list_t *parts, void *opaque) {
     struct consumer *c = opaque;
     int cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    c->rebalances++;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         log_int(LOG_INFO, "partitions", parts->cnt, "partitions assigned");
         if (c->hooks.on_assign) c->hooks.on_assign(parts, c->hooks.arg);
@@ -214,6 +240,7 @@ struct consumer *consumer_new(const struct cfg *cf, const char *client_id, const
         return NULL;
     }
     if (hooks) c->hooks = *hooks;
+    c->owned = rd_kafka_topic_partition_list_new(0);
     consumer_register_metrics(c, group_id, topics);
     kafka_conf_track_lag(conf, consumer_all_committed);
     if (rd_kafka_conf_set(conf, "group.id", group_id, why, sizeof(why)) != RD_KAFKA_CONF_OK) {
@@ -278,6 +305,7 @@ void consumer_free(struct consumer *c) {
     metric_set(c->assigned_gauge, 0);
     /* a destroy would otherwise try the blocking close again */
     rd_kafka_destroy_flags(c->rk, closed ? 0 : RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    rd_kafka_topic_partition_list_destroy(c->owned);
     free(c->runs);
     free(c);
 }
@@ -300,14 +328,44 @@ rd_kafka_message_t *consumer_poll(struct consumer *c, int timeout_ms) {
     return m;
 }
 
+/* Whether m, taken when c had served taken_at rebalances, is of a partition
+ * not assigned now, or assigned anew since (its fetch restarted where
+ * on_assign said): then it is outdated, and dropping it loses nothing, as it
+ * is not committed and the partition's owner reads it again. */
+static int consumer_outdated(const struct consumer *c, const rd_kafka_message_t *m, long taken_at) {
+    const rd_kafka_topic_partition_t *p = rd_kafka_topic_partition_list_find(
+        c->owned, m->rkt ? rd_kafka_topic_name(m->rkt) : "", m->partition);
+    if (p && p->offset <= taken_at) return 0;
+    log_at(LOG_DEBUG,
+           &(struct log_where){.topic = m->rkt ? rd_kafka_topic_name(m->rkt) : NULL,
+                               .partition = m->partition,
+                               .offset = m->offset},
+           "dropped: its partition was revoked while it was handed out");
+    return 1;
+}
+
 size_t consumer_poll_batch(struct consumer *c, int timeout_ms, rd_kafka_message_t **msgs,
                            size_t max) {
-    if (max == 0 || !(msgs[0] = consumer_poll(c, timeout_ms))) return 0;
-    /* a batch read waits for a full batch: only take what is there */
+    if (max == 0 || !(msgs[0] = consumer_check(rd_kafka_consumer_poll(c->rk, timeout_ms))))
+        return 0;
+    long taken_at = c->rebalances;
+    /* a batch read waits for a full batch: only take what is there. It may
+     * serve a rebalance: librdkafka drops what it took itself of a revoked
+     * partition (not always: only once the partition's fetch barrier is
+     * seen), never msgs[0], so that is done here. */
     ssize_t got = max > 1 ? rd_kafka_consume_batch_queue(c->queue, 0, msgs + 1, max - 1) : 0;
-    size_t n = 1;
-    for (ssize_t i = 1; i <= got; i++)
-        if ((msgs[n] = consumer_check(msgs[i]))) consumer_note_handed(c, msgs[n++]);
+    size_t n = 0;
+    for (ssize_t i = 0; i <= (got > 0 ? got : 0); i++) {
+        rd_kafka_message_t *m = i == 0 ? msgs[0] : consumer_check(msgs[i]);
+        /* the batch's own: taken after or before a rebalance, all we know is
+         * whether the partition is still ours (never dropped when it is) */
+        if (m && c->rebalances != taken_at &&
+            consumer_outdated(c, m, i == 0 ? taken_at : LONG_MAX)) {
+            rd_kafka_message_destroy(m);
+            m = NULL;
+        }
+        if (m) consumer_note_handed(c, msgs[n++] = m);
+    }
     return n;
 }
 
@@ -349,10 +407,13 @@ rd_kafka_consumer_group_metadata_t *consumer_group_metadata(struct consumer *c) 
     return rd_kafka_consumer_group_metadata(c->rk);
 }
 
-int consumer_committed(struct consumer *c, rd_kafka_topic_partition_list_t *parts, int timeout_ms) {
+rd_kafka_resp_err_t consumer_committed(struct consumer *c, rd_kafka_topic_partition_list_t *parts,
+                                       int timeout_ms) {
     rd_kafka_resp_err_t err = rd_kafka_committed(c->rk, parts, timeout_ms);
-    if (err) log_warn("committed offsets: %s", rd_kafka_err2str(err));
-    return err ? -1 : 0;
+    /* a partition's own error comes with NO_ERROR for the request */
+    for (int i = 0; !err && i < parts->cnt; i++)
+        err = parts->elems[i].err;
+    return err;
 }
 
 void consumer_wake(struct consumer *c) {

@@ -31,6 +31,9 @@ void consumer_free(struct consumer *c);
 rd_kafka_message_t *consumer_poll(struct consumer *c, int timeout_ms);
 /** Waits up to timeout_ms for a message, then takes whatever else is already
  * fetched, up to max in all: one queue lock per batch instead of per message.
+ * A rebalance served meanwhile (hooks run) never leaves a message of a
+ * partition taken away in msgs: such messages are dropped, uncommitted, for
+ * the partition's next owner to read.
  * @returns how many were stored in msgs (each freed with
  * rd_kafka_message_destroy); errors are logged, never returned. */
 size_t consumer_poll_batch(struct consumer *c, int timeout_ms, rd_kafka_message_t **msgs,
@@ -45,8 +48,14 @@ int consumer_seek(struct consumer *c, const rd_kafka_topic_partition_list_t *off
  * rd_kafka_consumer_group_metadata_destroy). */
 rd_kafka_consumer_group_metadata_t *consumer_group_metadata(struct consumer *c);
 /** Fills parts' offsets with the group's committed offsets (RD_KAFKA_OFFSET_INVALID
- * where none). @returns 0, or -1 (logged). */
-int consumer_committed(struct consumer *c, rd_kafka_topic_partition_list_t *parts, int timeout_ms);
+ * where none). With read_committed (our default) an offset that an open
+ * transaction is committing cannot be read until that transaction ends:
+ * librdkafka 2.0.2 retries it (UNSTABLE_OFFSET_COMMIT) until timeout_ms,
+ * then returns __TIMED_OUT. @returns RD_KAFKA_RESP_ERR_NO_ERROR, or the
+ * request's error, else the first partition's; not logged: the caller knows
+ * whether it retries. */
+rd_kafka_resp_err_t consumer_committed(struct consumer *c, rd_kafka_topic_partition_list_t *parts,
+                                       int timeout_ms);
 /** The events handed out since the last call are committed: observes their
  * latency (pizza_event_processing_seconds{topic}). producer_commit() calls it. */
 void consumer_batch_committed(struct consumer *c);

@@ -31,8 +31,15 @@ static enum http_result reporter_get_report(struct http_req *req, const char *pa
 /* service.ready: brokers up, the changelog restored, partitions assigned. */
 static int reporter_ready(void *arg, char *why, size_t sz) {
     struct reporter *r = arg;
+    int wait_err = atomic_load(&r->offsets_wait_err);
     if (atomic_load(&r->halted)) {
         snprintf(why, sz, "stopped counting");
+        return 0;
+    }
+    if (wait_err) {
+        snprintf(why, sz, "waiting %lld s for the group's committed offsets: %s",
+                 (kafka_now_ms() - atomic_load(&r->offsets_wait_since_ms)) / 1000,
+                 rd_kafka_err2str((rd_kafka_resp_err_t)wait_err));
         return 0;
     }
     if (!changelog_restored(r->changelog)) {

@@ -30,6 +30,11 @@ struct reporter {
     /* set when the counts could go wrong (e.g. a partition's state was not
      * restored): nothing more is counted or committed */
     atomic_int halted;
+    /* while the assign waits for the group's committed offsets: Kafka's
+     * reason (rd_kafka_resp_err_t, 0: not waiting) and since when; /ready
+     * reads them */
+    atomic_int offsets_wait_err;
+    atomic_llong offsets_wait_since_ms;
     struct metric *snapshots_written, *snapshots_applied, *redone;
 };
 

@@ -15,8 +15,11 @@
 
 /* How long a newly assigned partition may wait for its snapshot to appear. */
 #define SYNC_CATCH_UP_MS 10000
-/* How long reading the group's committed offsets may take. */
-#define SYNC_COMMITTED_MS 10000
+/* Between attempts at reading the group's committed offsets while Kafka says
+ * to try later; the changelog is tailed meanwhile. */
+#define SYNC_COMMITTED_PAUSE_MS 500
+/* How often a wait for the group's committed offsets is logged again. */
+#define SYNC_COMMITTED_LOG_MS 10000
 
 void sync_halt(struct reporter *r, const char *why) {
     atomic_store(&r->halted, 1);
@@ -46,14 +49,58 @@ void sync_apply(const rd_kafka_message_t *m, void *arg) {
     snapshot_clear(&s);
 }
 
-/* Fills parts with the group's committed offsets, retrying while the service
- * runs. @returns 0, or -1 (logged). */
+/* Errors reading committed offsets that end on their own, however long they
+ * last: an offset that a transaction still open is committing (unstable until
+ * it ends: at worst transaction.timeout.ms after its producer died, e.g. an
+ * instance killed mid-batch), a coordinator moving or loading, a timeout. */
+static int sync_transient(rd_kafka_resp_err_t err) {
+    return err == RD_KAFKA_RESP_ERR_UNSTABLE_OFFSET_COMMIT ||
+           err == RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS ||
+           err == RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE ||
+           err == RD_KAFKA_RESP_ERR_NOT_COORDINATOR || err == RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT ||
+           err == RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION || err == RD_KAFKA_RESP_ERR__TIMED_OUT ||
+           err == RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE || err == RD_KAFKA_RESP_ERR__TRANSPORT ||
+           err == RD_KAFKA_RESP_ERR__WAIT_COORD || err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN;
+}
+
+/* Shows a wait for committed offsets on /ready, and in the log when it
+ * begins and every SYNC_COMMITTED_LOG_MS after. */
+static void sync_note_wait(struct reporter *r, rd_kafka_resp_err_t err, long long *logged_ms) {
+    long long now = kafka_now_ms();
+    if (!atomic_load(&r->offsets_wait_err)) atomic_store(&r->offsets_wait_since_ms, now);
+    atomic_store(&r->offsets_wait_err, (int)err);
+    if (*logged_ms && now - *logged_ms < SYNC_COMMITTED_LOG_MS) return;
+    *logged_ms = now;
+    /* librdkafka 2.0.2 retries an unstable offset until the call times out */
+    log_warn("waiting %lld s for the group's committed offsets on %s: %s (a transaction still "
+             "open, e.g. of an instance that died, holds them until it ends: at worst its "
+             "transaction.timeout.ms)",
+             (now - atomic_load(&r->offsets_wait_since_ms)) / 1000, r->topic,
+             rd_kafka_err2str(err));
+}
+
+/* Fills parts with the group's committed offsets, waiting as long as the
+ * service runs while the error is transient. @returns 0, or -1 when stopping
+ * or on an error that will not go away (logged). */
 static int sync_committed(struct reporter *r, rd_kafka_topic_partition_list_t *parts) {
-    long long deadline = kafka_now_ms() + SYNC_COMMITTED_MS;
-    while (consumer_committed(r->consumer, parts, 2000) == -1) {
-        if (!service_running() || kafka_now_ms() >= deadline) return -1;
+    long long logged_ms = 0;
+    rd_kafka_resp_err_t err;
+    while ((err = consumer_committed(r->consumer, parts, 2000)) && service_running()) {
+        if (!sync_transient(err)) {
+            log_error("cannot read the group's committed offsets on %s: %s", r->topic,
+                      rd_kafka_err2str(err));
+            break;
+        }
+        sync_note_wait(r, err, &logged_ms);
+        long long until = kafka_now_ms() + SYNC_COMMITTED_PAUSE_MS;
+        while (service_running() && kafka_now_ms() < until)
+            changelog_poll(r->changelog, sync_apply, r, 100);
     }
-    return 0;
+    if (!err && logged_ms)
+        log_info("the group's committed offsets on %s are readable after %lld s", r->topic,
+                 (kafka_now_ms() - atomic_load(&r->offsets_wait_since_ms)) / 1000);
+    atomic_store(&r->offsets_wait_err, 0);
+    return err ? -1 : 0;
 }
 
 /* @returns the first partition of parts whose committed offset the ledger

@@ -8,7 +8,9 @@
  *     prints "open" once everything reached the broker, then waits: for
  *     SIGKILL, or for SIGTERM after which it tries to commit.
  *   txn_probe committed GROUP TOPIC PARTITION
- *     prints rd_kafka_committed()'s offset (-1001 when none).
+ *     prints rd_kafka_committed()'s offset (-1001 when none). It waits (up to
+ *     TXN_PROBE_TIMEOUT_MS, default 30000) while an open transaction is
+ *     committing that offset: then "Local: Timed out" on stderr, exit 1.
  *
  * The broker comes from KAFKA_BOOTSTRAP_SERVERS; TXN_TIMEOUT_MS, if set, is
  * the producer's transaction.timeout.ms (how long Apache Kafka keeps a dead
@@ -170,7 +172,8 @@ static int probe_committed(char **argv) {
     if (!rk) return 1;
     list = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(list, argv[1], atoi(argv[2]));
-    err = rd_kafka_committed(rk, list, PROBE_TIMEOUT_MS);
+    const char *timeout = getenv("TXN_PROBE_TIMEOUT_MS");
+    err = rd_kafka_committed(rk, list, timeout ? atoi(timeout) : PROBE_TIMEOUT_MS);
     if (err || list->elems[0].err) {
         fprintf(stderr, "txn_probe: committed: %s\n",
                 rd_kafka_err2str(err ? err : list->elems[0].err));
