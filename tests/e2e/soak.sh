@@ -5,7 +5,8 @@
 # nobody serves grows by a statistics document a second), it does not spin
 # (idle CPU is reported per daemon and must stay under SOAK_MAX_IDLE_CPU_PCT of
 # one core), and afterwards an order completes with normal latency (POST ->
-# complete under 1 s), not behind a backlog that piled up while idle.
+# complete under 1 s, or three times the warm-up order's on a loaded machine),
+# not behind a backlog that piled up while idle.
 #
 # Environment: SOAK_IDLE_S (300), SOAK_WARMUP_S (20), SOAK_SAMPLE_S (10),
 # SOAK_MAX_RSS_GROWTH_KB (1024), SOAK_MAX_IDLE_CPU_PCT (5).
@@ -50,6 +51,9 @@ order_ms() {
 
 # Warm-up: one order through everything, then let allocators and clients settle.
 order_ms 3
+warm_ms=$ORDER_MS
+# what "normal" is on this machine now (CI runs this beside the Kafka pass)
+normal_ms=$((3 * warm_ms > 1000 ? 3 * warm_ms : 1000))
 lib_log "warm-up order: ${ORDER_MS} ms; settling for ${warmup_s} s"
 sleep "$warmup_s"
 
@@ -98,8 +102,9 @@ done
 # After the idle: an order completes as fast as a fresh pipeline's.
 order_ms 1
 lib_log "first order after ${idle_s} s idle: POST -> complete in ${ORDER_MS} ms"
-((ORDER_MS < 1000)) || fail "first order after the idle took ${ORDER_MS} ms (POST -> complete)"
+((ORDER_MS < normal_ms)) ||
+    fail "first order after the idle took ${ORDER_MS} ms (POST -> complete; warm-up ${warm_ms} ms)"
 order_ms 1
 lib_log "second order: ${ORDER_MS} ms"
-((ORDER_MS < 1000)) || fail "second order after the idle took ${ORDER_MS} ms"
+((ORDER_MS < normal_ms)) || fail "second order after the idle took ${ORDER_MS} ms (warm-up ${warm_ms} ms)"
 pass
