@@ -96,7 +96,13 @@ assert_eq "$busy_b" "$(metric pizza_orders_refused_total 'reason="pending_pizzas
 # allows ~1.2 MB of them here. 16 MB covers the rest (HTTP connections of 200
 # clients, Kafka buffers for 50,000 events, allocator slack).
 growth=$((rss1 - rss0))
-((growth < 16384)) || fail "pizza-service RSS grew by $growth kB during the floods"
+# AddressSanitizer keeps freed memory in quarantine (hundreds of MB under a
+# flood): the memory bound is the release build's to prove
+if grep -qa __asan_init "$PIZZA_BIN/pizza-service"; then
+    lib_log "sanitizer build: RSS bound not checked (+${growth} kB)"
+else
+    ((growth < 16384)) || fail "pizza-service RSS grew by $growth kB during the floods"
+fi
 attempted=$(((accepted_a + limited_a + accepted_b + busy_b + limited_b) * 100))
 lib_log "flood A (1 address): $(j a.json .flood.sent) POSTs: $accepted_a x 201, $limited_a x 429; honest $(j a.json .honest.statuses) max $(j a.json .honest.max_ms) ms"
 lib_log "flood B (200 addresses): $(j b.json .flood.sent) POSTs: $accepted_b x 201, $busy_b x 503, $limited_b x 429; honest $(j b.json .honest.statuses)"
