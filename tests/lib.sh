@@ -521,6 +521,17 @@ start_pipeline() {
     for name in "${LIB_DAEMONS[@]}"; do lib_await "$name"; done
 }
 
+# cheese_truth PIZZA_URL ID...: the report these orders make, {"<cheese>": count}
+# over all their pizzas (sorted, compact), once every one is complete; returns
+# 1 (printing nothing useful) while one is not.
+cheese_truth() {
+    local pizza=$1 id
+    shift
+    for id in "$@"; do
+        curl -sf --max-time 5 "$pizza/order/$id" | jq -e 'select(.status == "complete")' || return 1
+    done | jq -s -S -c '[.[].pizzas[].cheese] | group_by(.) | map({(.[0]): length}) | add // {}'
+}
+
 # ---------------------------------------------------------------- assertions
 
 # assert_eq EXPECTED ACTUAL MSG

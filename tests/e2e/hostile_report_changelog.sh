@@ -30,12 +30,7 @@ order_done() {
     complete() { curl -sf "$pizza/order/$id?wait=5" | jq -e '.status == "complete"' >/dev/null; }
     wait_until 20 complete
 }
-# truth: {"<cheese>": count} of every order's pizzas (sorted, compact).
-truth() {
-    local id
-    for id in "${ORDERS[@]}"; do curl -sf "$pizza/order/$id"; done |
-        jq -s -S -c '[.[].pizzas[].cheese] | group_by(.) | map({(.[0]): length}) | add // {}'
-}
+truth() { cheese_truth "$pizza" "${ORDERS[@]}"; }
 report_is_truth() { [[ $(curl -sf "$(report_url)" | jq -S -c .) == "$(truth)" ]]; }
 
 for n in 5 4 3; do order_done "$n"; done

@@ -32,14 +32,7 @@ place_orders() {
     done
 }
 
-# truth: {"<cheese>": count} over the pizzas of every order, once all are complete.
-truth() {
-    local id
-    for id in "${ORDERS[@]}"; do
-        curl -sf --max-time 5 "$pizza/order/$id" | jq -e 'select(.status == "complete")' ||
-            return 1
-    done | jq -s -S -c '[.[].pizzas[].cheese] | group_by(.) | map({(.[0]): length}) | add // {}'
-}
+truth() { cheese_truth "$pizza" "${ORDERS[@]}"; }
 
 report() { curl -sf --max-time 5 "$(report_url)" | jq -S -c .; }
 report_total() { curl -sf --max-time 5 "$(report_url)" | jq '[.[]] | add // 0'; }

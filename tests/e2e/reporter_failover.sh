@@ -92,14 +92,7 @@ wait "$orders_pid" || true
 
 ORDERS=()
 mapfile -t ORDERS <"$WORK/orders"
-# truth: {"<cheese>": count} over the pizzas of every order, once all are complete.
-truth() {
-    local id
-    for id in "${ORDERS[@]}"; do
-        curl -sf --max-time 5 "$pizza/order/$id" | jq -e 'select(.status == "complete")' ||
-            return 1
-    done | jq -s -S -c '[.[].pizzas[].cheese] | group_by(.) | map({(.[0]): length}) | add // {}'
-}
+truth() { cheese_truth "$pizza" "${ORDERS[@]}"; }
 wait_until 60 truth
 expected=$(truth)
 
