@@ -82,6 +82,9 @@ enum producer_outcome {
 enum producer_outcome producer_commit(struct producer *p,
                                       const rd_kafka_topic_partition_list_t *offsets,
                                       struct consumer *c);
+/* Between attempts at a batch that Kafka refused for reasons of its own (a
+ * missing topic or ACL, a failed transaction), so they are not hammered. */
+#define PRODUCER_REDO_PAUSE_MS 1000
 /* A commit made while the group waits (a revoke) gives up after this: past
  * it the group would go on without this member anyway. */
 #define PRODUCER_REBALANCE_COMMIT_MS 10000

@@ -151,10 +151,6 @@ static enum stage_step stage_handle(struct stage *st, const rd_kafka_message_t *
     return STAGE_STOP;
 }
 
-/* Between attempts at a batch that Kafka refused for reasons of its own (a
- * missing topic or ACL, a failed transaction), so they are not hammered. */
-#define STAGE_REDO_PAUSE_MS 1000
-
 /* Aborts the batch and rewinds to its start, and to the first unhandled
  * message of every other partition, so all of it is read again. */
 static void stage_redo(struct stage *st, rd_kafka_message_t *const *unhandled, size_t n) {
@@ -164,7 +160,7 @@ static void stage_redo(struct stage *st, rd_kafka_message_t *const *unhandled, s
     batch_reset(&st->batch);
     if (!from || consumer_seek(st->consumer, from) == -1) service_fail("cannot rewind the input");
     if (from) rd_kafka_topic_partition_list_destroy(from);
-    producer_poll(st->producer, STAGE_REDO_PAUSE_MS);
+    producer_poll(st->producer, PRODUCER_REDO_PAUSE_MS);
 }
 
 static void stage_register_metrics(struct stage *st) {

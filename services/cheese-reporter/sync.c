@@ -9,10 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Between attempts at a batch that Kafka refused for reasons of its own (a
- * missing topic or ACL, a failed transaction), so they are not hammered. */
-#define SYNC_REDO_PAUSE_MS 1000
-
 /* How long a newly assigned partition may wait for its snapshot to appear. */
 #define SYNC_CATCH_UP_MS 10000
 /* Between attempts at reading the group's committed offsets while Kafka says
@@ -195,7 +191,7 @@ static int sync_send_snapshot(struct reporter *r, struct pending_part *part) {
         log_at(LOG_WARN, NULL, "snapshot of %s [%d] not written, the batch is redone: %s", r->topic,
                (int)part->partition, err);
     if (sent == PRODUCER_BROKEN) /* a missing topic or ACL: not hammered */
-        producer_poll(r->producer, SYNC_REDO_PAUSE_MS);
+        producer_poll(r->producer, PRODUCER_REDO_PAUSE_MS);
     return sent == PRODUCER_SENT ? 0 : -1;
 }
 
@@ -225,7 +221,7 @@ void sync_redo_batch(struct reporter *r) {
     producer_abort(r->producer);
     if (!atomic_load(&r->halted)) sync_rewind(r);
     pending_reset(&r->batch);
-    producer_poll(r->producer, SYNC_REDO_PAUSE_MS);
+    producer_poll(r->producer, PRODUCER_REDO_PAUSE_MS);
 }
 
 void sync_finish_batch(struct reporter *r, int may_commit) {

@@ -161,7 +161,10 @@ static int pizza_complete(struct pizza_service *ps, const rd_kafka_message_t *m)
     size_t len = m->len;
     enum intake_rc decoded = intake_decode(&ps->intake, m, &ev);
     if (decoded == INTAKE_STOPPING) return -1;
-    if (decoded == INTAKE_REDO) ps->batch_failed = 1; /* redone after the abort */
+    if (decoded == INTAKE_REDO) { /* redone after the abort, and not hammered */
+        ps->batch_failed = 1;
+        producer_poll(ps->producer, PRODUCER_REDO_PAUSE_MS);
+    }
     if (decoded != INTAKE_OK) return 0;
     int rc = 0;
     if (ev->derived_id) {
