@@ -8,6 +8,7 @@
  * crash of the server is a crash of this process. */
 #define _GNU_SOURCE /* memmem */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <jansson.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fuzz_check.h"
@@ -141,26 +143,63 @@ static void check_response(const char **p, const char *end, int reset, int head_
     *p = s;
 }
 
+/* How long the server may keep the client waiting for anything: its request
+ * deadline or idle timeout, plus their timers' slack. */
+#define WAIT_MS 5000
+
+static long long now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* libFuzzer's -timeout arms a periodic SIGALRM, so any blocking call here can
+ * fail with EINTR: that is not the server's doing. @returns 1 once fd has an
+ * event, 0 at deadline_ms. */
+static int wait_until(int fd, short events, long long deadline_ms) {
+    for (;;) {
+        long long left = deadline_ms - now_ms();
+        if (left <= 0) return 0;
+        struct pollfd pfd = {fd, events, 0};
+        int n = poll(&pfd, 1, (int)left);
+        if (n > 0) return 1;
+        FUZZ_CHECK(n == 0 || errno == EINTR, "poll: %s", strerror(errno));
+    }
+}
+
+static int connect_loopback(int port) {
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    FUZZ_CHECK(fd >= 0, "socket: %s", strerror(errno));
+    if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0) return fd;
+    FUZZ_CHECK(errno == EINTR, "connect: %s", strerror(errno));
+    /* interrupted: the handshake goes on, and its outcome is the socket's error */
+    int err = 0;
+    socklen_t len = sizeof(err);
+    FUZZ_CHECK(wait_until(fd, POLLOUT, now_ms() + WAIT_MS), "connect: no answer in 5 s");
+    FUZZ_CHECK(getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0, "connect: %s",
+               strerror(err));
+    return fd;
+}
+
 /* Sends data, half-closes, reads the answer until the server closes.
  * *reset: the server reset the connection (which may drop what it sent). */
 static size_t exchange(const uint8_t *data, size_t size, char *answer, int *reset) {
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)server_port())};
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    FUZZ_CHECK(fd >= 0, "socket");
-    FUZZ_CHECK(connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0, "connect");
+    int fd = connect_loopback(server_port());
     size_t sent = 0, got = 0;
     while (sent < size) {
         ssize_t n = send(fd, data + sent, size - sent, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break; /* the server may hang up early, e.g. after a 413 */
         sent += (size_t)n;
     }
     shutdown(fd, SHUT_WR);
     for (;;) {
-        struct pollfd pfd = {fd, POLLIN, 0};
-        /* the deadline or idle timeout, plus their timers' slack */
-        FUZZ_CHECK(poll(&pfd, 1, 5000) == 1, "no answer or close within 5 s (%zu bytes in)", got);
+        FUZZ_CHECK(wait_until(fd, POLLIN, now_ms() + WAIT_MS),
+                   "no answer or close within 5 s (%zu bytes in)", got);
         ssize_t n = recv(fd, answer + got, ANSWER_MAX - got, 0);
+        if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {
             *reset = n < 0; /* e.g. closed with input unread after an error answer */
             break;

@@ -3,15 +3,20 @@
  *   fuzz_replay_<target> DIR_OR_FILE...
  * A directory's regular files are replayed in name order (a fixed order makes
  * a failure reproducible); a missing directory is an error, so a typo in the
- * test cannot make it pass on nothing. */
+ * test cannot make it pass on nothing.
+ *   fuzz_replay_<target> -interrupt_us=N DIR_OR_FILE...
+ * also delivers a SIGALRM every N microseconds, as libFuzzer's -timeout does
+ * (less often): a target's blocking calls must take EINTR in their stride. */
 #define _DEFAULT_SOURCE /* DT_REG */
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 
 #include "fuzz_check.h"
 
@@ -96,13 +101,33 @@ done:
     return rc;
 }
 
+static void on_alarm(int sig) {
+    (void)sig; /* only there to interrupt: no SA_RESTART */
+}
+
+/* @returns 0, or -1 when the timer cannot be armed. */
+static int interrupt_every(long us) {
+    struct sigaction sa = {.sa_handler = on_alarm};
+    struct itimerval every = {{us / 1000000, us % 1000000}, {us / 1000000, us % 1000000}};
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGALRM, &sa, NULL) == 0 && setitimer(ITIMER_REAL, &every, NULL) == 0) return 0;
+    fprintf(stderr, "replay: cannot arm the interrupting timer: %s\n", strerror(errno));
+    return -1;
+}
+
 int main(int argc, char **argv) {
-    if (argc < 2) {
-        fprintf(stderr, "usage: %s DIR_OR_FILE...\n", argv[0]);
+    int first = 1;
+    long us = 0;
+    if (argc > 1 && sscanf(argv[1], "-interrupt_us=%ld", &us) == 1) {
+        if (us <= 0 || interrupt_every(us) == -1) return 2;
+        first = 2;
+    }
+    if (argc <= first) {
+        fprintf(stderr, "usage: %s [-interrupt_us=N] DIR_OR_FILE...\n", argv[0]);
         return 2;
     }
     long total = 0;
-    for (int i = 1; i < argc; i++) {
+    for (int i = first; i < argc; i++) {
         struct stat st;
         long n = stat(argv[i], &st) == 0 && S_ISREG(st.st_mode)
                      ? (replay_file(argv[i]) == 0 ? 1 : -1)
