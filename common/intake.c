@@ -97,8 +97,9 @@ enum intake_rc intake_reject(struct intake *in, const rd_kafka_message_t *m, con
          rc == PRODUCER_BAD_MESSAGE && copy <= INTAKE_COPY_BARE; copy++)
         rc = intake_send(in, m, why, copy, err, sizeof(err));
     if (rc == PRODUCER_SENT) {
-        metric_add(in->poison, 1);
-        metric_add(in->dead_lettered, 1);
+        /* a redone batch dead-letters it again: it counts once, when it sticks */
+        producer_count_on_commit(in->producer, in->poison, 1);
+        producer_count_on_commit(in->producer, in->dead_lettered, 1);
         log_at(LOG_WARN, &w, "bad event dead-lettered: %s", why);
         return INTAKE_OK;
     }

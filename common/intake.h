@@ -18,7 +18,7 @@ struct intake {
     const char *consumer; /* service name, for the dlq.consumer header */
     struct producer *producer;
     rd_kafka_topic_t *dlq;                 /* owned by producer */
-    struct metric *poison, *dead_lettered; /* consumed: counted in kafka.c */
+    struct metric *poison, *dead_lettered; /* counted when the batch commits */
     struct event event;                    /* the last one decoded; its memory is reused */
 };
 

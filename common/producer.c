@@ -24,10 +24,18 @@ struct producer_topic_slot {
     long in_batch;
 };
 
+/* A counter the open batch adds to once it commits. */
+struct producer_deferred {
+    struct metric *metric;
+    long n;
+};
+
 struct producer {
     rd_kafka_t *rk;
     struct producer_topic_slot topics[PRODUCER_MAX_TOPICS]; /* each is its rkt's opaque */
     int n_topics;
+    struct producer_deferred deferred[PRODUCER_MAX_DEFERRED];
+    int n_deferred;
     int transactional, txn_ready, txn_open;
     int must_abort;       /* an abort timed out: finish it before the next transaction */
     int must_commit;      /* a commit timed out, outcome unknown: resume it first */
@@ -389,6 +397,9 @@ static void producer_count_committed(struct producer *p,
         metric_add(p->topics[i].produced, p->topics[i].in_batch);
         p->topics[i].in_batch = 0;
     }
+    for (int i = 0; i < p->n_deferred; i++)
+        metric_add(p->deferred[i].metric, p->deferred[i].n);
+    p->n_deferred = 0;
     if (!c) return;
     consumer_batch_committed(c);
     if (p->transactional && offsets && offsets->cnt > 0) consumer_note_committed(c, offsets);
@@ -398,6 +409,7 @@ static void producer_count_committed(struct producer *p,
 static void producer_forget_batch(struct producer *p, struct consumer *c) {
     for (int i = 0; i < p->n_topics; i++)
         p->topics[i].in_batch = 0;
+    p->n_deferred = 0;
     if (c) consumer_batch_forget(c);
 }
 
@@ -446,6 +458,18 @@ int producer_begin(struct producer *p) {
     if (producer_open_batch(p, err, sizeof(err)) == 0) return 0;
     log_debug("no batch yet: %s", err);
     return -1;
+}
+
+void producer_count_on_commit(struct producer *p, struct metric *m, long n) {
+    int i = 0;
+    while (i < p->n_deferred && p->deferred[i].metric != m)
+        i++;
+    if (i == PRODUCER_MAX_DEFERRED) { /* a caller with more counters than we hold */
+        metric_add(m, n);
+        return;
+    }
+    if (i == p->n_deferred) p->deferred[p->n_deferred++] = (struct producer_deferred){m, 0};
+    p->deferred[i].n += n;
 }
 
 int producer_batch_open(const struct producer *p) {

@@ -5,6 +5,7 @@
 
 #include "cfg.h"
 #include "consumer.h"
+#include "metrics.h"
 
 /* Idempotent producer that writes in batches. A batch is everything sent
  * since the last producer_commit(), plus the input offsets it consumed:
@@ -99,6 +100,12 @@ int producer_begin(struct producer *p);
 /** Drops the open batch: exactly-once aborts the transaction; at-least-once
  * can only stop waiting for it. */
 void producer_abort(struct producer *p);
+/** Adds n to counter m once the open batch commits, and not at all if it is
+ * aborted or its outcome stays unknown: for what the batch did to its input
+ * (e.g. poison dead-lettered), which a redo would otherwise count twice. Up to
+ * PRODUCER_MAX_DEFERRED counters per batch; beyond that, one counts at once. */
+void producer_count_on_commit(struct producer *p, struct metric *m, long n);
+#define PRODUCER_MAX_DEFERRED 8
 /** @returns 1 while a batch is open (something sent since the last commit). */
 int producer_batch_open(const struct producer *p);
 /** Serves delivery reports and the client's other callbacks (statistics,

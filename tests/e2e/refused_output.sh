@@ -4,7 +4,8 @@
 # not exist yet), nothing is dead-lettered or skipped: the batch is aborted
 # and redone after a pause, and once Kafka takes it every event arrives
 # exactly once. Only an event whose result is itself unproducible may be
-# dead-lettered (unproducible_event).
+# dead-lettered (unproducible_event). A dead letter Kafka refuses is redone,
+# never skipped, and counted once.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -17,8 +18,9 @@ keys_of() { # TOPIC: every key on it, sorted (read_committed)
     timeout 20 kcat -b "$boot" -C -t "$1" -o beginning -e -q -X isolation.level=read_committed \
         -f '%k\n' 2>/dev/null | sort
 }
-metric() { # NAME{LABELS}: its value on sauce-service's /metrics
-    curl -sf "http://127.0.0.1:$(port_of sauce-service)/metrics" | awk -v m="$1" '$1 == m { print $2 }'
+metric() { # NAME{LABELS} [DAEMON]: its value on the daemon's /metrics (sauce-service)
+    curl -sf "http://127.0.0.1:$(port_of "${2:-sauce-service}")/metrics" |
+        awk -v m="$1" '$1 == m { print $2 }'
 }
 want=$(for i in $(seq 1 20); do echo "k$i"; done | sort)
 
@@ -35,6 +37,24 @@ if [[ $LIB_BROKER_KIND == dev ]]; then
     assert_eq 0 "$(metric 'pizza_events_poison_total{topic="pizza"}')" "poison events counted"
     redone=$(metric pizza_stage_redone_events_total)
     ((redone > 0)) || fail "no batch was redone (pizza_stage_redone_events_total $redone)"
+
+    # pizza-service's dead letters: the first Produce of its batch of five bad
+    # completions fails. The batch is redone, never skipped: each bad event is
+    # on the dead-letter topic once and counted once, however often its batch
+    # was tried.
+    bad=$(printf 'bad%s\n' 1 2 3 4 5)
+    sed 's/$/|{"order_id":/' <<<"$bad" | kcat -b "$boot" -P -t pizza-with-veggies -K '|'
+    assert_eq ok "$(broker_cmd error 0 29 1)" "injecting a Produce error"
+    start_daemon pizza-service
+    poison() { metric 'pizza_events_poison_total{topic="pizza-with-veggies"}' pizza-service; }
+    all_dead_lettered() { [[ $(keys_of pizza-with-veggies.dlq) == "$bad" && $(poison) == 5 ]]; }
+    wait_until 30 all_dead_lettered
+    sleep 2 # a second count would come with the next batch
+    assert_eq 5 "$(poison)" "poison events counted by pizza-service"
+    assert_eq 5 "$(metric 'pizza_events_dead_lettered_total{topic="pizza-with-veggies"}' pizza-service)" \
+        "dead letters counted by pizza-service"
+    aborted=$(metric 'pizza_batches_total{outcome="aborted"}' pizza-service)
+    ((aborted > 0)) || fail "pizza-service aborted no batch (pizza_batches_total aborted: $aborted)"
     pass
 fi
 
