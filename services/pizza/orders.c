@@ -31,7 +31,8 @@ struct orders {
     struct order **buckets;
     size_t n_buckets; /* power of two */
     size_t n, max, n_complete;
-    size_t pending_pizzas, max_pending_pizzas; /* the counts of the pending orders */
+    size_t pending_pizzas, max_pending_pizzas;   /* the counts of the pending orders */
+    size_t complete_pizzas, max_complete_pizzas; /* the pizzas of the complete orders */
     struct order *oldest, *newest;
 };
 
@@ -56,18 +57,19 @@ static size_t orders_hash(const char *s) {
     return h;
 }
 
-struct orders *orders_new(size_t max_orders, size_t max_pending_pizzas) {
+struct orders *orders_new(const struct orders_limits *limits) {
     struct orders *o = calloc(1, sizeof(*o));
     if (!o) return NULL;
     o->n_buckets = 16;
-    while (o->n_buckets < max_orders)
+    while (o->n_buckets < limits->max_orders)
         o->n_buckets <<= 1;
     if (!(o->buckets = calloc(o->n_buckets, sizeof(*o->buckets)))) {
         free(o);
         return NULL;
     }
-    o->max = max_orders;
-    o->max_pending_pizzas = max_pending_pizzas;
+    o->max = limits->max_orders;
+    o->max_pending_pizzas = limits->max_pending_pizzas;
+    o->max_complete_pizzas = limits->max_complete_pizzas;
     pthread_mutex_init(&o->lock, NULL);
     return o;
 }
@@ -111,18 +113,21 @@ static void orders_unlink(struct orders *o, struct order **slot) {
         ord->newer->older = ord->older;
     else
         o->newest = ord->older;
-    if (ord->n_pizzas == ord->count)
+    if (ord->n_pizzas == ord->count) {
         o->n_complete--;
-    else
+        o->complete_pizzas -= (size_t)ord->count;
+    } else {
         o->pending_pizzas -= (size_t)ord->count;
+    }
     o->n--;
     order_free(ord);
 }
 
-/* Caller holds the lock. @returns 0 when an order was evicted. */
-static int orders_evict_complete(struct orders *o) {
+/* Caller holds the lock. Evicts the oldest complete order other than keep.
+ * @returns 0 when an order was evicted. */
+static int orders_evict_complete(struct orders *o, const struct order *keep) {
     for (struct order *ord = o->oldest; ord; ord = ord->newer) {
-        if (ord->n_pizzas == ord->count) {
+        if (ord->n_pizzas == ord->count && ord != keep) {
             orders_unlink(o, orders_slot(o, ord->id));
             return 0;
         }
@@ -143,7 +148,7 @@ enum orders_rc orders_create(struct orders *o, const char *id, long count, long 
         rc = ORDERS_DUPLICATE;
     } else if (local && o->pending_pizzas + (size_t)count > o->max_pending_pizzas) {
         rc = ORDERS_BUSY;
-    } else if (o->n >= o->max && orders_evict_complete(o) == -1 && local) {
+    } else if (o->n >= o->max && orders_evict_complete(o, NULL) == -1 && local) {
         rc = ORDERS_FULL; /* an order from the changelog is held all the same */
     } else if (!(ord = calloc(1, sizeof(*ord))) ||
                !(ord->pizzas = calloc((size_t)count, sizeof(*ord->pizzas)))) {
@@ -212,6 +217,11 @@ enum orders_rc orders_add_pizza(struct orders *o, const char *order_id, const ch
             if (++ord->n_pizzas == ord->count) {
                 o->n_complete++;
                 o->pending_pizzas -= (size_t)ord->count;
+                o->complete_pizzas += (size_t)ord->count;
+                /* the order that just completed stays: someone may wait on it */
+                while (o->complete_pizzas > o->max_complete_pizzas &&
+                       orders_evict_complete(o, ord) == 0)
+                    ;
                 ord->completed_ms = orders_not_after_now(now_ms); /* else kept until then */
                 if (done) {
                     done->completed = 1;
@@ -279,5 +289,6 @@ void orders_stats(struct orders *o, struct orders_stats *out) {
     out->complete = o->n_complete;
     out->pending = o->n - o->n_complete;
     out->pending_pizzas = o->pending_pizzas;
+    out->complete_pizzas = o->complete_pizzas;
     pthread_mutex_unlock(&o->lock);
 }

@@ -7,7 +7,8 @@
 /* In-memory order store of pizza-service: order id -> count and the distinct
  * finished pizzas (raw JSON, deduplicated by pizza id). Complete orders leave
  * after a retention time (orders_expire), or, oldest first, to make room for a
- * new order when max_orders are held. Pending orders never leave on their own.
+ * new order when max_orders are held, or for a newly complete one when their
+ * pizzas would pass max_complete_pizzas. Pending orders never leave on their own.
  *
  * Admission (orders this instance takes, origin->local): refused while the
  * pending orders' pizzas plus its count would pass max_pending_pizzas
@@ -34,8 +35,14 @@ enum orders_rc {
  * allocates count slots. */
 #define PIZZA_ORDERS_MAX_COUNT 10000
 
+/* What the store holds at most. */
+struct orders_limits {
+    size_t max_orders;          /* pending and complete */
+    size_t max_pending_pizzas;  /* pending orders' counts, for this instance's POSTs */
+    size_t max_complete_pizzas; /* complete orders' pizzas; at least PIZZA_ORDERS_MAX_COUNT */
+};
 /** @returns NULL on allocation failure. Free with orders_free(). */
-struct orders *orders_new(size_t max_orders, size_t max_pending_pizzas);
+struct orders *orders_new(const struct orders_limits *limits);
 void orders_free(struct orders *o); /* NULL-safe */
 
 /* Where an order came from, kept with it. */
@@ -75,6 +82,7 @@ char *orders_render(struct orders *o, const char *id, size_t *len, int *complete
 struct orders_stats {
     size_t pending, complete; /* orders */
     size_t pending_pizzas;    /* the counts of the pending orders */
+    size_t complete_pizzas;   /* the pizzas of the complete orders */
 };
 void orders_stats(struct orders *o, struct orders_stats *out);
 

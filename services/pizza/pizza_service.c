@@ -39,6 +39,9 @@ static void pizza_register_metrics(struct pizza_service *ps) {
                          "Pizzas of the pending orders held (every instance's), against "
                          "[orders] max_pending_pizzas",
                          NULL);
+    ps->complete_pizzas_gauge = metrics_register(
+        METRIC_GAUGE, "pizza_complete_pizzas",
+        "Pizzas of the complete orders held, against [orders] max_complete_pizzas", NULL);
     ps->posts_limited = metrics_register(METRIC_COUNTER, "pizza_orders_refused_total",
                                          "POSTs refused before anything was written, by reason",
                                          "reason=\"rate_limit\"");
@@ -65,6 +68,8 @@ static const struct cfg_setting pizza_orders_rows[] = {
     CFG_INT("max_event_bytes", struct pizza_service, max_event_bytes, 65536, 64, 1 << 20),
     CFG_INT("max_wait_s", struct pizza_service, max_wait_s, 30, 0, 3600),
     CFG_INT("max_pending_pizzas", struct pizza_service, max_pending_pizzas, 1000000, 1, 1000000000),
+    CFG_INT("max_complete_pizzas", struct pizza_service, max_complete_pizzas, 1000000,
+            PIZZA_ORDERS_MAX_COUNT, 1000000000),
     CFG_INT("post_rate_per_s", struct pizza_service, post_rate_per_s, 0, 0, 1000000),
     CFG_INT("post_burst", struct pizza_service, post_burst, 0, 0, 1000000),
 };
@@ -92,7 +97,9 @@ static int pizza_open(struct pizza_service *ps) {
         log_error("out of memory");
         return -1;
     }
-    if (!(ps->orders = orders_new((size_t)ps->max_orders, (size_t)ps->max_pending_pizzas))) {
+    const struct orders_limits limits = {(size_t)ps->max_orders, (size_t)ps->max_pending_pizzas,
+                                         (size_t)ps->max_complete_pizzas};
+    if (!(ps->orders = orders_new(&limits))) {
         log_error("out of memory");
         return -1;
     }
@@ -219,6 +226,7 @@ static void pizza_housekeeping(struct pizza_service *ps) {
     metric_set(ps->pending_gauge, (int64_t)st.pending);
     metric_set(ps->complete_gauge, (int64_t)st.complete);
     metric_set(ps->pending_pizzas_gauge, (int64_t)st.pending_pizzas);
+    metric_set(ps->complete_pizzas_gauge, (int64_t)st.complete_pizzas);
 }
 
 /* Before taking orders: fence an earlier run of this instance (its open

@@ -55,9 +55,10 @@ struct pizza_service {
     rd_kafka_topic_t *order_rkt, *changelog_rkt;                    /* owned by producer */
     int changelog_partitions;
     long max_count, send_wait_ms, commit_timeout_ms, max_batch, retention_s, max_event_bytes,
-        max_wait_s, max_orders, max_pending_pizzas, post_rate_per_s, post_burst; /* [orders] */
-    struct intake intake;                                                        /* completions */
-    struct buf encoded; /* an event being written by the main thread; reused */
+        max_wait_s, max_orders, max_pending_pizzas, max_complete_pizzas, post_rate_per_s,
+        post_burst;       /* [orders] */
+    struct intake intake; /* completions */
+    struct buf encoded;   /* an event being written by the main thread; reused */
     struct orders *orders;
     struct ratelimit *post_limit; /* NULL: POSTs not rate limited */
     struct producer *producer;
@@ -75,8 +76,8 @@ struct pizza_service {
     int waits_closed;         /* shutting down: answer at once */
     atomic_int waits_pending; /* listed or being listed: the main loop skips the lock at 0 */
     struct metric *orders_accepted, *orders_failed, *pizzas_done, *pizzas_dup, *pizzas_stray,
-        *pending_gauge, *complete_gauge, *expired, *pending_pizzas_gauge, *posts_limited,
-        *posts_busy;
+        *pending_gauge, *complete_gauge, *expired, *pending_pizzas_gauge, *complete_pizzas_gauge,
+        *posts_limited, *posts_busy;
     struct histogram *completion_seconds;
 };
 

@@ -8,18 +8,20 @@
 #  B. from 200 addresses: the pending pizzas stop at max_pending_pizzas, the
 #     rest get 503 + Retry-After + JSON error, and RSS stays bounded;
 #  then the stage comes back and every accepted order completes (none was
-#  dropped), and POSTs are taken again. The figures are printed.
+#  dropped), while the complete orders held stay within max_complete_pizzas
+#  (the oldest leave), and POSTs are taken again. The figures are printed.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 lib_init order_flood
 
-budget=50000 rate=5 burst=10 flood_s=6
+budget=50000 complete_budget=10000 rate=5 burst=10 flood_s=6
 start_broker
 for name in "${LIB_DAEMONS[@]}"; do
     if [[ $name == pizza-service ]]; then
         PIZZA_ORDERS_MAX_PENDING_PIZZAS=$budget PIZZA_ORDERS_POST_RATE_PER_S=$rate \
-            PIZZA_ORDERS_POST_BURST=$burst lib_launch "$name"
+            PIZZA_ORDERS_POST_BURST=$burst PIZZA_ORDERS_MAX_COMPLETE_PIZZAS=$complete_budget \
+            lib_launch "$name"
     else
         lib_launch "$name"
     fi
@@ -117,6 +119,11 @@ drained() {
 wait_until 120 drained
 accepted=$((1 + accepted_a + accepted_b + $(j a.json '.honest.statuses["201"] // 0') +
     $(j b.json '.honest.statuses["201"] // 0')))
-assert_eq "$accepted" "$(metric pizza_orders 'status="complete"')" "complete orders (every 201)"
+assert_eq "$accepted" "$(metric pizza_order_completion_seconds_count)" "orders completed (every 201)"
+# ~50,000 pizzas completed; the complete orders held keep to their budget
+complete=$(metric pizza_complete_pizzas)
+((complete <= complete_budget && complete > complete_budget - 100)) ||
+    fail "$complete pizzas of complete orders held (max_complete_pizzas $complete_budget)"
+lib_log "after the drain: $complete pizzas of $(metric pizza_orders 'status="complete"') complete orders held (max_complete_pizzas $complete_budget); RSS $(rss_kb) kB"
 assert_http 201 POST "$pizza/order/1" --interface 127.0.0.3
 pass

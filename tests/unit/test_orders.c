@@ -14,7 +14,7 @@
 #include "orders.h"
 
 static int setup(void **state) {
-    *state = orders_new(100, 1000000);
+    *state = orders_new(&(struct orders_limits){100, 1000000, 1000000});
     return *state ? 0 : -1;
 }
 
@@ -177,7 +177,7 @@ static const struct order_origin local_post = {NULL, 1};
  * changelog is held all the same (it exists: GET must find it). */
 static void full_store_refuses_when_all_pending(void **state) {
     (void)state;
-    struct orders *o = orders_new(2, 1000000);
+    struct orders *o = orders_new(&(struct orders_limits){2, 1000000, 1000000});
     assert_non_null(o);
     assert_int_equal(orders_create(o, "a", 1, 0, &local_post), ORDERS_OK);
     assert_int_equal(orders_create(o, "b", 1, 0, &local_post), ORDERS_OK);
@@ -194,7 +194,7 @@ static void full_store_refuses_when_all_pending(void **state) {
 /* The pending orders' pizzas are bounded for POSTs: counts, not orders. */
 static void pending_pizzas_bound_posts(void **state) {
     (void)state;
-    struct orders *o = orders_new(1000, 250);
+    struct orders *o = orders_new(&(struct orders_limits){1000, 250, 1000000});
     struct orders_stats st;
     assert_non_null(o);
     assert_int_equal(orders_create(o, "a", 100, 0, &local_post), ORDERS_OK);
@@ -239,7 +239,7 @@ static void pending_pizzas_bound_posts(void **state) {
  * it meets its bound while the changelog's orders are all held. */
 static void posts_do_not_crowd_out_the_changelog(void **state) {
     (void)state;
-    struct orders *o = orders_new(100, 1000);
+    struct orders *o = orders_new(&(struct orders_limits){100, 1000, 1000000});
     char id[32];
     int refused = 0;
     for (int i = 0; i < 500; i++) {
@@ -258,7 +258,7 @@ static void posts_do_not_crowd_out_the_changelog(void **state) {
 
 static void full_store_evicts_oldest_complete(void **state) {
     (void)state;
-    struct orders *o = orders_new(2, 1000000);
+    struct orders *o = orders_new(&(struct orders_limits){2, 1000000, 1000000});
     assert_non_null(o);
     assert_int_equal(orders_create(o, "a", 1, 0, NULL), ORDERS_OK);
     assert_int_equal(orders_create(o, "b", 1, 0, NULL), ORDERS_OK);
@@ -285,7 +285,7 @@ static void full_store_evicts_oldest_complete(void **state) {
 
 static void many_orders_stay_bounded(void **state) {
     (void)state;
-    struct orders *o = orders_new(50, 1000000);
+    struct orders *o = orders_new(&(struct orders_limits){50, 1000000, 1000000});
     assert_non_null(o);
     char id[32];
     for (int i = 0; i < 1000; i++) {
@@ -306,6 +306,62 @@ static void many_orders_stay_bounded(void **state) {
 
 /* Complete orders leave once they completed before the cutoff; pending ones
  * and recently completed ones stay. */
+/* Complete orders' pizzas are bounded: the oldest complete orders leave to make
+ * room for one that completes (but never that one, nor a pending order). */
+static void complete_pizzas_are_bounded(void **state) {
+    (void)state;
+    struct orders *o = orders_new(&(struct orders_limits){1000, 1000000, 250});
+    struct orders_stats st;
+    char id[32];
+    size_t len;
+    assert_non_null(o);
+    /* a: 100 complete; b: 100 pending; c: 100 complete; d: 100 completes last */
+    const char *names[] = {"a", "b", "c", "d"};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(orders_create(o, names[i], 100, 0, NULL), ORDERS_OK);
+    for (int i = 0; i < 100; i++) {
+        snprintf(id, sizeof(id), "p-%d", i);
+        assert_int_equal(add_pizza(o, "a", id, "none"), ORDERS_OK);
+        assert_int_equal(add_pizza(o, "c", id, "none"), ORDERS_OK);
+    }
+    orders_stats(o, &st);
+    assert_int_equal(st.complete_pizzas, 200);
+    for (int i = 0; i < 100; i++) {
+        snprintf(id, sizeof(id), "p-%d", i);
+        assert_int_equal(add_pizza(o, "d", id, "none"), ORDERS_OK);
+    }
+    /* 300 > 250: a, the oldest complete, went; b (pending) stays */
+    assert_null(orders_render(o, "a", &len, NULL));
+    assert_order(o, "b", 100, "pending", 0);
+    assert_order(o, "c", 100, "complete", 100);
+    assert_order(o, "d", 100, "complete", 100);
+    orders_stats(o, &st);
+    assert_int_equal(st.complete_pizzas, 200);
+    assert_int_equal(st.complete, 2);
+
+    /* the order just completed stays even when it is the oldest complete one */
+    for (int i = 0; i < 100; i++) {
+        snprintf(id, sizeof(id), "p-%d", i);
+        assert_int_equal(add_pizza(o, "b", id, "none"), ORDERS_OK);
+    }
+    assert_order(o, "b", 100, "complete", 100);
+    assert_null(orders_render(o, "c", &len, NULL));
+    assert_order(o, "d", 100, "complete", 100);
+    orders_stats(o, &st);
+    assert_int_equal(st.complete_pizzas, 200);
+    assert_int_equal(st.pending_pizzas, 0);
+
+    /* removal and expiry give the room back */
+    orders_remove(o, "d");
+    orders_stats(o, &st);
+    assert_int_equal(st.complete_pizzas, 100);
+    assert_int_equal(orders_expire(o, 1), 1);
+    orders_stats(o, &st);
+    assert_int_equal(st.complete_pizzas, 0);
+    assert_int_equal(st.complete, 0);
+    orders_free(o);
+}
+
 static void expire_drops_only_old_complete_orders(void **state) {
     struct orders *o = *state;
     char json[] = "{\"id\":\"x\"}";
@@ -437,6 +493,7 @@ int main(void) {
         cmocka_unit_test(posts_do_not_crowd_out_the_changelog),
         cmocka_unit_test(full_store_evicts_oldest_complete),
         cmocka_unit_test(many_orders_stay_bounded),
+        cmocka_unit_test(complete_pizzas_are_bounded),
         cmocka_unit_test_setup_teardown(expire_drops_only_old_complete_orders, setup, teardown),
         cmocka_unit_test_setup_teardown(future_created_time_does_not_stall_expiry, setup, teardown),
         cmocka_unit_test_setup_teardown(future_completion_time_is_taken_as_now, setup, teardown),
