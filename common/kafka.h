@@ -50,6 +50,13 @@ int kafka_fatal(void);
 long long kafka_now_ms(void);
 /** Milliseconds since the epoch, as Kafka timestamps count. */
 long long kafka_wall_ms(void);
+/** The largest record batch topic takes: its max.message.bytes (the broker's
+ * default unless the topic sets its own), asked within timeout_ms.
+ * @returns 0 with *bytes set, or -1 when it cannot be learned (errstr says
+ * why: no such topic yet, no DESCRIBE_CONFIGS permission, a broker without
+ * the API, such as the dev broker). */
+int kafka_topic_max_message_bytes(rd_kafka_t *rk, const char *topic, int timeout_ms, long *bytes,
+                                  char *errstr, size_t sz);
 /** Copies the value of m's last header called name into out as a C string.
  * @returns 0, or -1 when absent, NULL, or not shorter than sz. */
 int kafka_header_copy(const rd_kafka_message_t *m, const char *name, char *out, size_t sz);

@@ -150,6 +150,33 @@ static rd_kafka_topic_t *producer_topic_new(struct producer *p, const char *name
     return rkt; /* tconf: rkt owns */
 }
 
+/* A topic whose brokers take smaller record batches than the producer makes
+ * would refuse a large event only after it was sent: the batch fails, and is
+ * redone, forever. With message.max.bytes within the topic's limit, librdkafka
+ * refuses such an event when it is sent, and it is dead-lettered.
+ * @returns 0, or -1 (errstr set) when the limits do not fit. */
+static int producer_check_record_limit(struct producer *p, const char *topic, char *errstr,
+                                       size_t sz) {
+    char mine_text[32], why[256];
+    size_t len = sizeof(mine_text);
+    long limit;
+    if (rd_kafka_conf_get(rd_kafka_conf(p->rk), "message.max.bytes", mine_text, &len) !=
+        RD_KAFKA_CONF_OK)
+        return 0;
+    long mine = strtol(mine_text, NULL, 10);
+    if (kafka_topic_max_message_bytes(p->rk, topic, 2000, &limit, why, sizeof(why)) == -1) {
+        log_debug("topic %s: max.message.bytes not known (%s); not compared", topic, why);
+        return 0;
+    }
+    if (limit >= mine) return 0;
+    snprintf(errstr, sz,
+             "topic %s takes records of at most %ld bytes (its max.message.bytes), fewer than "
+             "[kafka] message.max.bytes = %ld: a larger event would be refused only after it "
+             "was sent, and its batch redone forever; set message.max.bytes to %ld or less",
+             topic, limit, mine, limit);
+    return -1;
+}
+
 rd_kafka_topic_t *producer_topic(struct producer *p, const char *name, char *errstr, size_t sz) {
     const struct rd_kafka_metadata *md = NULL;
     char labels[300];
@@ -168,10 +195,17 @@ rd_kafka_topic_t *producer_topic(struct producer *p, const char *name, char *err
                                       "Records written to a topic in committed batches", labels);
     p->n_topics++;
     rd_kafka_resp_err_t err = rd_kafka_metadata(p->rk, 0, rkt, &md, 2000);
-    if (err) /* not fatal: brokers may come later, and /ready says so meanwhile */
+    if (err) { /* not fatal: brokers may come later, and /ready says so meanwhile */
         log_warn("no metadata for topic %s yet: %s", name, rd_kafka_err2str(err));
-    else
-        rd_kafka_metadata_destroy(md);
+        return rkt;
+    }
+    rd_kafka_metadata_destroy(md);
+    if (producer_check_record_limit(p, name, errstr, sz) == -1) {
+        rd_kafka_topic_destroy(rkt);
+        memset(slot, 0, sizeof(*slot));
+        p->n_topics--;
+        return NULL;
+    }
     return rkt;
 }
 

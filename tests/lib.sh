@@ -335,7 +335,7 @@ lib_kafka_cmd() {
     ping) echo ok; return 0 ;;
     "broker down "*) bash "$kafka" broker-kill "$LIB_KAFKA_DIR" "$3" 2>"$err" ;;
     "broker up "*) bash "$kafka" broker-start "$LIB_KAFKA_DIR" "$3" 2>"$err" ;;
-    "topic "*) bash "$kafka" topic "$LIB_KAFKA_DIR" "$2" "$3" 2>"$err" ;;
+    "topic "*) bash "$kafka" topic "$LIB_KAFKA_DIR" "${@:2}" 2>"$err" ;; # NAME PARTS [--config K=V]...
     *) echo "error: '$*' has no real-Kafka equivalent"; return 0 ;;
     esac && echo ok || echo "error: $(tail -n 1 "$err")"
 }
