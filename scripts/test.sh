@@ -33,7 +33,7 @@ echo "== tests: release build, dev broker" >&2
 run_suite "$build" "-LE ^(kafka|on_kafka_too|soak)$"
 # the soak test idles: it runs beside the Kafka pass, costing it almost nothing
 echo "== tests: soak (idle daemons), in the background" >&2
-(cd "$build" && ctest --output-on-failure --timeout 1200 -L "^soak$" >"$build/soak.out" 2>&1) &
+(cd "$build" && ctest --verbose --timeout 1200 -L "^soak$" >"$build/soak.out" 2>&1) & # its figures go to the log
 soak=$!
 if [ "${KAFKA:-1}" != 0 ]; then
     echo "== tests: release build, Apache Kafka" >&2
