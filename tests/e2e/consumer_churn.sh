@@ -6,8 +6,10 @@
 # first message, then read the rest with a call that may serve a revoke:
 # librdkafka drops what that call took of the revoked partitions, but the
 # first message was handed out anyway. The race is narrow (the revoke must
-# come while consumer_poll_batch runs): each run is SECONDS (20) of churn,
-# eager and cooperative side by side. Registered on real Kafka only
+# come while consumer_poll_batch runs), so the watcher runs with that second
+# read 50 ms late (tests/tools/slow_batch_read.c, LD_PRELOAD): most revokes
+# then land between the two. Each run is SECONDS (20) of churn, eager and
+# cooperative side by side. Registered on real Kafka only
 # (kafka_consumer_churn): the dev broker's group too rarely completes a
 # rebalance under this churn (eager only there, when run by hand).
 set -euo pipefail
@@ -31,7 +33,8 @@ protocols=(eager)
 [[ $LIB_BROKER_KIND == dev ]] || protocols+=(cooperative)
 pids=()
 for protocol in "${protocols[@]}"; do
-    "$tool" "$KAFKA_BOOTSTRAP_SERVERS" churn "churn-$protocol" "$seconds" watch "$protocol" \
+    LD_PRELOAD=$PIZZA_BIN/libslow_batch_read.so PIZZA_SLOW_BATCH_READ_MS=50 \
+        "$tool" "$KAFKA_BOOTSTRAP_SERVERS" churn "churn-$protocol" "$seconds" watch "$protocol" \
         >"$WORK/watch.$protocol.out" 2>"$WORK/watch.$protocol.err" &
     pids+=($!)
     track_pid "$!"
