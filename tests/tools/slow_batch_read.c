@@ -7,9 +7,9 @@
  * slow_http_stop.c. */
 #define _GNU_SOURCE /* RTLD_NEXT */
 #include <dlfcn.h>
-#include <stdlib.h>
 #include <sys/types.h>
-#include <time.h>
+
+#include "shim_pause.h"
 
 typedef struct rd_kafka_queue_s rd_kafka_queue_t; /* opaque here, as in rdkafka.h */
 typedef struct rd_kafka_message_s rd_kafka_message_t;
@@ -20,9 +20,6 @@ ssize_t rd_kafka_consume_batch_queue(rd_kafka_queue_t *q, int timeout_ms, rd_kaf
                                      size_t size) {
     ssize_t (*real)(rd_kafka_queue_t *, int, rd_kafka_message_t **, size_t);
     *(void **)&real = dlsym(RTLD_NEXT, "rd_kafka_consume_batch_queue");
-    const char *env = getenv("PIZZA_SLOW_BATCH_READ_MS");
-    long ms = env ? atol(env) : 50;
-    struct timespec pause = {ms / 1000, (ms % 1000) * 1000000L};
-    if (ms > 0) nanosleep(&pause, NULL);
+    shim_pause("PIZZA_SLOW_BATCH_READ_MS", 50);
     return real(q, timeout_ms, msgs, size);
 }

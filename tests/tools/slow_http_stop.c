@@ -6,8 +6,8 @@
  * preloaded into every process the daemon starts, ASan's symbolizer too. */
 #define _GNU_SOURCE /* RTLD_NEXT */
 #include <dlfcn.h>
-#include <stdlib.h>
-#include <time.h>
+
+#include "shim_pause.h"
 
 struct MHD_Daemon; /* opaque here: the shim needs no libmicrohttpd of its own */
 void MHD_stop_daemon(struct MHD_Daemon *daemon);
@@ -15,9 +15,6 @@ void MHD_stop_daemon(struct MHD_Daemon *daemon);
 void MHD_stop_daemon(struct MHD_Daemon *daemon) {
     void (*real)(struct MHD_Daemon *);
     *(void **)&real = dlsym(RTLD_NEXT, "MHD_stop_daemon");
-    const char *env = getenv("PIZZA_SLOW_HTTP_STOP_MS");
-    long ms = env ? atol(env) : 1000;
-    struct timespec pause = {ms / 1000, (ms % 1000) * 1000000L};
-    if (ms > 0) nanosleep(&pause, NULL);
+    shim_pause("PIZZA_SLOW_HTTP_STOP_MS", 1000);
     real(daemon);
 }
