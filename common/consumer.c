@@ -31,6 +31,7 @@ struct consumer {
      * assigned it (a value of rebalances) */
     rd_kafka_topic_partition_list_t *owned;
     long rebalances; /* rebalance callbacks served (polling thread only) */
+    int revoking;    /* in the revoke hook (polling thread only) */
     struct metric *assigned_gauge;
     const rd_kafka_topic_t *last_rkt; /* whose latency histogram is last_h */
     struct histogram *last_h;
@@ -184,7 +185,9 @@ static void consumer_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     }
     int lost = rd_kafka_assignment_lost(rk);
     log_int(LOG_INFO, "partitions", parts->cnt, "partitions %s", lost ? "lost" : "revoked");
+    c->revoking = 1;
     if (c->hooks.on_revoke) c->hooks.on_revoke(parts, lost, c->hooks.arg);
+    c->revoking = 0;
     consumer_batch_forget(c); /* committed by the hook, or someone else's to redo */
     consumer_assign(c, parts, cooperative, 0);
 }
@@ -421,6 +424,10 @@ void consumer_wake(struct consumer *c) {
     if (!q) return;
     rd_kafka_queue_yield(q);
     rd_kafka_queue_destroy(q);
+}
+
+int consumer_revoking(const struct consumer *c) {
+    return c->revoking;
 }
 
 int consumer_assigned(const struct consumer *c) {

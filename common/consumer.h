@@ -68,6 +68,9 @@ void consumer_batch_forget(struct consumer *c);
 void consumer_note_committed(struct consumer *c, const rd_kafka_topic_partition_list_t *offsets);
 /** Makes a consumer_poll() waiting in another thread return now. Thread-safe. */
 void consumer_wake(struct consumer *c);
+/** @returns 1 while the revoke hook runs: the group waits for this member,
+ * so what the hook does (a commit) must be short. Polling thread only. */
+int consumer_revoking(const struct consumer *c);
 /** Number of partitions currently assigned; safe from any thread. */
 int consumer_assigned(const struct consumer *c);
 /** A service readiness check (see service.h): a broker is reachable and this

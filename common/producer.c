@@ -364,12 +364,16 @@ enum producer_send_rc producer_send(struct producer *p, const struct producer_ms
     }
 }
 
-/* Keeps retrying while the service runs (or until the commit timeout), and
- * for a grace period after a stop request so in-flight work still commits. */
-static int producer_keep_trying(const struct producer *p, long long started_ms,
-                                long long *stop_seen_ms) {
+/* Keeps retrying while the service runs (or until the commit timeout, at
+ * most PRODUCER_REBALANCE_COMMIT_MS inside c's revoke hook), and for a grace
+ * period after a stop request so in-flight work still commits. */
+static int producer_keep_trying(const struct producer *p, const struct consumer *c,
+                                long long started_ms, long long *stop_seen_ms) {
     long long now = kafka_now_ms();
-    if (p && p->commit_timeout_ms > 0 && now - started_ms >= p->commit_timeout_ms) return 0;
+    long limit = p->commit_timeout_ms;
+    if (c && consumer_revoking(c) && (limit == 0 || limit > PRODUCER_REBALANCE_COMMIT_MS))
+        limit = PRODUCER_REBALANCE_COMMIT_MS;
+    if (limit > 0 && now - started_ms >= limit) return 0;
     if (service_running()) return 1;
     if (*stop_seen_ms < 0) *stop_seen_ms = now;
     return now - *stop_seen_ms < PRODUCER_SHUTDOWN_GRACE_MS;
@@ -391,14 +395,15 @@ static enum producer_outcome producer_commit_txn(struct producer *p,
             rd_kafka_error_t *error =
                 rd_kafka_send_offsets_to_transaction(p->rk, offsets, group, PRODUCER_CALL_MS);
             o = error ? producer_txn_error(error, "send offsets", &retry) : PRODUCER_COMMITTED;
-        } while (o != PRODUCER_COMMITTED && retry && producer_keep_trying(p, started, &stop_seen));
+        } while (o != PRODUCER_COMMITTED && retry &&
+                 producer_keep_trying(p, c, started, &stop_seen));
         rd_kafka_consumer_group_metadata_destroy(group);
     }
     while (o == PRODUCER_COMMITTED) {
         rd_kafka_error_t *error = rd_kafka_commit_transaction(p->rk, PRODUCER_CALL_MS);
         if (!error) break;
         o = producer_txn_error(error, "commit transaction", &retry);
-        if (retry && producer_keep_trying(p, started, &stop_seen)) {
+        if (retry && producer_keep_trying(p, c, started, &stop_seen)) {
             o = PRODUCER_COMMITTED; /* again */
         } else if (retry) {
             p->must_commit = 1; /* only Kafka knows; the next batch asks first */
@@ -413,7 +418,8 @@ static enum producer_outcome producer_commit_flush(struct producer *p,
                                                    struct consumer *c) {
     long long stop_seen = -1, started = kafka_now_ms();
     while (rd_kafka_flush(p->rk, PRODUCER_CALL_MS) != RD_KAFKA_RESP_ERR_NO_ERROR)
-        if (!producer_keep_trying(p, started, &stop_seen) || kafka_fatal()) return PRODUCER_ABORTED;
+        if (!producer_keep_trying(p, c, started, &stop_seen) || kafka_fatal())
+            return PRODUCER_ABORTED;
     if (p->batch_failed) return PRODUCER_ABORTED;
     if (offsets && offsets->cnt > 0 && consumer_commit(c, offsets) == -1)
         return PRODUCER_ABORTED; /* delivered but not committed: the redo duplicates */
@@ -481,10 +487,8 @@ void producer_abort(struct producer *p) {
     producer_finish_abort(p); /* when it times out, the next batch finishes it first */
 }
 
-long producer_set_commit_timeout(struct producer *p, long timeout_ms) {
-    long was = p->commit_timeout_ms;
+void producer_set_commit_timeout(struct producer *p, long timeout_ms) {
     p->commit_timeout_ms = timeout_ms;
-    return was;
 }
 
 int producer_begin(struct producer *p) {

@@ -90,9 +90,9 @@ enum producer_outcome producer_commit(struct producer *p,
  * it the group would go on without this member anyway. */
 #define PRODUCER_REBALANCE_COMMIT_MS 10000
 /** Makes producer_commit() give up (abort) after timeout_ms of trying, for
- * callers with someone waiting on the outcome, or in a rebalance. 0 (default):
- * no limit. @returns the previous setting. */
-long producer_set_commit_timeout(struct producer *p, long timeout_ms);
+ * callers with someone waiting on the outcome. 0 (default): no limit. Inside
+ * the consumer's revoke hook, PRODUCER_REBALANCE_COMMIT_MS at most either way. */
+void producer_set_commit_timeout(struct producer *p, long timeout_ms);
 /** Opens a batch now (normally the first producer_send does): settles a
  * previous batch whose outcome is unknown, begins a transaction.
  * @returns 0, or -1 when Kafka cannot take one yet (try again later). */

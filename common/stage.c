@@ -78,12 +78,10 @@ static void stage_finish_batch(struct stage *st, int may_commit) {
 }
 
 static void stage_on_revoke(const rd_kafka_topic_partition_list_t *parts, int lost, void *arg) {
-    struct stage *st = arg;
     (void)parts;
-    /* commit while we still own the partitions; lost ones belong to someone else already */
-    long was = producer_set_commit_timeout(st->producer, PRODUCER_REBALANCE_COMMIT_MS);
-    stage_finish_batch(st, !lost);
-    producer_set_commit_timeout(st->producer, was);
+    /* commit while we still own the partitions; lost ones belong to someone
+     * else already (bounded: PRODUCER_REBALANCE_COMMIT_MS) */
+    stage_finish_batch(arg, !lost);
 }
 
 /* Writes the topped event to st->topped. An input without a key (a seed producer

@@ -156,12 +156,10 @@ void sync_on_assign(rd_kafka_topic_partition_list_t *parts, void *arg) {
 }
 
 void sync_on_revoke(const rd_kafka_topic_partition_list_t *parts, int lost, void *arg) {
-    struct reporter *r = arg;
     (void)parts;
-    /* commit while we still own the partitions; lost ones belong to someone else already */
-    long was = producer_set_commit_timeout(r->producer, PRODUCER_REBALANCE_COMMIT_MS);
-    sync_finish_batch(r, !lost);
-    producer_set_commit_timeout(r->producer, was);
+    /* commit while we still own the partitions; lost ones belong to someone
+     * else already (bounded: PRODUCER_REBALANCE_COMMIT_MS) */
+    sync_finish_batch(arg, !lost);
 }
 
 /* Sends the snapshot of one partition: its committed counts plus the batch's
