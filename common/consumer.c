@@ -3,6 +3,7 @@
 #include "kafka.h"
 #include "log.h"
 #include "metrics.h"
+#include "service.h"
 
 #include <limits.h>
 #include <stdatomic.h>
@@ -381,15 +382,16 @@ int consumer_commit(struct consumer *c, const rd_kafka_topic_partition_list_t *o
     return 0;
 }
 
-int consumer_seek(struct consumer *c, const rd_kafka_topic_partition_list_t *offsets) {
-    consumer_batch_forget(c); /* what is read again is timed again */
+/* One attempt at a seek. @returns 0, 1 when it timed out (a busy broker
+ * thread: asking again is safe, the offsets are the same), or -1. */
+static int consumer_seek_once(struct consumer *c, const rd_kafka_topic_partition_list_t *offsets) {
     rd_kafka_topic_partition_list_t *copy = rd_kafka_topic_partition_list_copy(offsets);
     rd_kafka_error_t *error = rd_kafka_seek_partitions(c->rk, copy, 5000);
     int rc = 0;
     if (error) {
-        log_error("seek failed: %s", rd_kafka_error_string(error));
+        rc = rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR__TIMED_OUT ? 1 : -1;
+        if (rc == -1) log_error("seek failed: %s", rd_kafka_error_string(error));
         rd_kafka_error_destroy(error);
-        rc = -1;
     }
     for (int i = 0; i < copy->cnt && rc == 0; i++) {
         rd_kafka_resp_err_t perr = copy->elems[i].err;
@@ -398,12 +400,26 @@ int consumer_seek(struct consumer *c, const rd_kafka_topic_partition_list_t *off
         if (!perr || perr == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
             perr == RD_KAFKA_RESP_ERR__STATE || perr == RD_KAFKA_RESP_ERR__PREV_IN_PROGRESS)
             continue;
+        if (perr == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+            rc = 1;
+            break;
+        }
         log_error("seek %s [%d] failed: %s", copy->elems[i].topic, copy->elems[i].partition,
-                  rd_kafka_err2str(copy->elems[i].err));
+                  rd_kafka_err2str(perr));
         rc = -1;
     }
     rd_kafka_topic_partition_list_destroy(copy);
     return rc;
+}
+
+int consumer_seek(struct consumer *c, const rd_kafka_topic_partition_list_t *offsets) {
+    consumer_batch_forget(c); /* what is read again is timed again */
+    int rc;
+    /* a slow seek is no reason to stop the daemon (seen under ASan and load) */
+    while ((rc = consumer_seek_once(c, offsets)) == 1 && service_running())
+        log_warn("seek not done within 5 s; asking again");
+    if (rc == 1) log_error("seek not done within 5 s, and stopping");
+    return rc == 0 ? 0 : -1;
 }
 
 rd_kafka_consumer_group_metadata_t *consumer_group_metadata(struct consumer *c) {
