@@ -10,6 +10,7 @@
  * produce and stops when the last distinct pizza arrives. Prints one JSON
  * line; exits 0 when every pizza arrived, 1 when some did not within the
  * timeout (the line says how many did), 2 when it could not run. */
+#include "clock.h"
 #include "kafka.h"
 
 #include <inttypes.h>
@@ -61,7 +62,7 @@ static void chain_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void 
             fprintf(stderr, "pizza-bench-chain: delivery to %s failed: %s\n", c->o.in_topic,
                     rd_kafka_err2str(m->err));
     } else if (++c->delivered == c->o.count) {
-        c->t_injected = kafka_now_ms();
+        c->t_injected = clock_now_ms();
     }
 }
 
@@ -211,9 +212,9 @@ static int chain_produce(struct chain *c, long i) {
  * it sends anything, about a second on the dev broker: one probe pizza, not
  * counted, is delivered before the clock starts so that is not timed. */
 static int chain_probe(struct chain *c) {
-    long long deadline = kafka_now_ms() + 30000;
+    long long deadline = clock_now_ms() + 30000;
     if (chain_produce(c, c->o.count) == -1) return -1;
-    while (c->probe_state == 0 && kafka_now_ms() < deadline)
+    while (c->probe_state == 0 && clock_now_ms() < deadline)
         rd_kafka_poll(c->producer, 10);
     if (c->probe_state == 1) return 0;
     fprintf(stderr, "pizza-bench-chain: probe pizza not delivered to %s within 30 s\n",
@@ -223,7 +224,7 @@ static int chain_probe(struct chain *c) {
 
 static int chain_inject(struct chain *c) {
     if (chain_probe(c) == -1) return -1;
-    c->t_start = kafka_now_ms();
+    c->t_start = clock_now_ms();
     for (long i = 0; i < c->o.count; i++) {
         if (chain_produce(c, i) == -1) return -1;
         if (i % 1000 == 0) rd_kafka_poll(c->producer, 0);
@@ -270,7 +271,7 @@ static void chain_count(struct chain *c, const rd_kafka_message_t *m) {
     } else if (!c->seen[seq]) {
         c->seen[seq] = 1;
         c->distinct++;
-        c->t_last = kafka_now_ms();
+        c->t_last = clock_now_ms();
     }
 }
 
@@ -278,9 +279,9 @@ static void chain_count(struct chain *c, const rd_kafka_message_t *m) {
  * nothing new came for timeout_s. @returns 0 when all arrived. */
 static int chain_await(struct chain *c) {
     static rd_kafka_message_t *msgs[PIZZA_CHAIN_BATCH];
-    long long progress = kafka_now_ms(), done_at = -1;
+    long long progress = clock_now_ms(), done_at = -1;
     while (1) {
-        long long now = kafka_now_ms();
+        long long now = clock_now_ms();
         if (done_at < 0 && c->distinct == c->o.count) done_at = now;
         if (done_at >= 0 && now - done_at >= PIZZA_CHAIN_LINGER_MS) return 0;
         if (now - progress >= c->o.timeout_s * 1000) return -1;
@@ -290,7 +291,7 @@ static int chain_await(struct chain *c) {
             chain_count(c, msgs[i]);
             rd_kafka_message_destroy(msgs[i]);
         }
-        if (c->distinct != before) progress = kafka_now_ms();
+        if (c->distinct != before) progress = clock_now_ms();
         rd_kafka_poll(c->producer, 0);
     }
 }

@@ -1,5 +1,6 @@
 #include "reporter.h"
 
+#include "clock.h"
 #include "event.h"
 #include "kafka.h"
 #include "log.h"
@@ -38,7 +39,7 @@ static int reporter_ready(void *arg, char *why, size_t sz) {
     }
     if (wait_err) {
         snprintf(why, sz, "waiting %lld s for the group's committed offsets: %s",
-                 (kafka_now_ms() - atomic_load(&r->offsets_wait_since_ms)) / 1000,
+                 (clock_now_ms() - atomic_load(&r->offsets_wait_since_ms)) / 1000,
                  rd_kafka_err2str((rd_kafka_resp_err_t)wait_err));
         return 0;
     }
@@ -147,7 +148,7 @@ static int reporter_handle(struct reporter *r, const rd_kafka_message_t *m) {
     }
     if (rc == INTAKE_OK && m->offset >= part->base) /* below base: in the committed counts */
         tally_add(part->delta, ev->value[EVENT_CHEESE], 1);
-    if (r->batch.count == 0) r->batch.started_ms = kafka_now_ms();
+    if (r->batch.count == 0) r->batch.started_ms = clock_now_ms();
     pending_track(&r->batch, part, m->offset);
     if (rc == INTAKE_REDO) sync_redo_batch(r); /* tracked first: the rewind reads it again */
     return 0;
@@ -167,7 +168,7 @@ void reporter_run(struct reporter *r) {
         if (stop) break;
         producer_poll(r->producer, 0);
         if (b->count &&
-            (!m || b->count >= r->max_batch || kafka_now_ms() - b->started_ms >= r->max_batch_ms))
+            (!m || b->count >= r->max_batch || clock_now_ms() - b->started_ms >= r->max_batch_ms))
             sync_finish_batch(r, 1);
         if (!b->count) changelog_poll(r->changelog, sync_apply, r, 0);
     }

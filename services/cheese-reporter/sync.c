@@ -1,9 +1,10 @@
 #include "sync.h"
 
+#include "clock.h"
 #include "kafka.h"
+#include "kafka_trace.h"
 #include "log.h"
 #include "snapshot.h"
-#include "trace.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,7 +63,7 @@ static int sync_transient(rd_kafka_resp_err_t err) {
 /* Shows a wait for committed offsets on /ready, and in the log when it
  * begins and every SYNC_COMMITTED_LOG_MS after. */
 static void sync_note_wait(struct reporter *r, rd_kafka_resp_err_t err, long long *logged_ms) {
-    long long now = kafka_now_ms();
+    long long now = clock_now_ms();
     if (!atomic_load(&r->offsets_wait_err)) atomic_store(&r->offsets_wait_since_ms, now);
     atomic_store(&r->offsets_wait_err, (int)err);
     if (*logged_ms && now - *logged_ms < SYNC_COMMITTED_LOG_MS) return;
@@ -88,13 +89,13 @@ static int sync_committed(struct reporter *r, rd_kafka_topic_partition_list_t *p
             break;
         }
         sync_note_wait(r, err, &logged_ms);
-        long long until = kafka_now_ms() + SYNC_COMMITTED_PAUSE_MS;
-        while (service_running() && kafka_now_ms() < until)
+        long long until = clock_now_ms() + SYNC_COMMITTED_PAUSE_MS;
+        while (service_running() && clock_now_ms() < until)
             changelog_poll(r->changelog, sync_apply, r, 100);
     }
     if (!err && logged_ms)
         log_info("the group's committed offsets on %s are readable after %lld s", r->topic,
-                 (kafka_now_ms() - atomic_load(&r->offsets_wait_since_ms)) / 1000);
+                 (clock_now_ms() - atomic_load(&r->offsets_wait_since_ms)) / 1000);
     atomic_store(&r->offsets_wait_err, 0);
     return err ? -1 : 0;
 }
@@ -116,10 +117,10 @@ sync_lagging(struct reporter *r, const rd_kafka_topic_partition_list_t *parts) {
  * c: tails the changelog until every partition's snapshot is in the ledger.
  * @returns 0, or -1 after a bounded wait (logged). */
 static int sync_catch_up(struct reporter *r, const rd_kafka_topic_partition_list_t *committed) {
-    long long deadline = kafka_now_ms() + SYNC_CATCH_UP_MS;
+    long long deadline = clock_now_ms() + SYNC_CATCH_UP_MS;
     const rd_kafka_topic_partition_t *p;
     while ((p = sync_lagging(r, committed))) {
-        if (!service_running() || kafka_now_ms() >= deadline) {
+        if (!service_running() || clock_now_ms() >= deadline) {
             log_error("%s [%d]: the group committed offset %lld but the snapshots in %s end at "
                       "%lld: counting on would lose pizzas",
                       p->topic, (int)p->partition, (long long)p->offset, r->changelog_topic,

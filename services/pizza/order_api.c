@@ -1,3 +1,4 @@
+#include "clock.h"
 #include "event.h"
 #include "kafka.h"
 #include "log.h"
@@ -132,7 +133,7 @@ static int order_rate_limited(struct pizza_service *ps, struct http_req *r) {
     char after[24];
     if (!ps->post_limit) return 0;
     size_t len = http_client_addr(r, addr, sizeof(addr));
-    long wait = ratelimit_take(ps->post_limit, addr, len, kafka_now_ms());
+    long wait = ratelimit_take(ps->post_limit, addr, len, clock_now_ms());
     if (wait == 0) return 0;
     metric_add(ps->posts_limited, 1);
     snprintf(after, sizeof(after), "%ld", wait);
@@ -162,7 +163,7 @@ static enum http_result order_accept(struct pizza_service *ps, struct http_req *
         return order_reject(r, "no randomness for an order id");
     }
     const struct order_origin origin = {po->traceparent, 1};
-    switch (orders_create(ps->orders, po->id, count, kafka_wall_ms(), &origin)) {
+    switch (orders_create(ps->orders, po->id, count, clock_wall_ms(), &origin)) {
     case ORDERS_OK:
         break;
     case ORDERS_FULL:

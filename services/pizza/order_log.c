@@ -1,3 +1,4 @@
+#include "clock.h"
 #include "kafka.h"
 #include "log.h"
 #include "order_record.h"
@@ -36,7 +37,7 @@ int order_log_order(struct pizza_service *ps, const struct pending_order *po, ch
     int n =
         snprintf(value, sizeof(value),
                  "{\"order_id\":\"%s\",\"count\":%ld,\"created_ms\":%lld,\"traceparent\":\"%s\"}",
-                 po->id, po->count, kafka_wall_ms(), po->traceparent);
+                 po->id, po->count, clock_wall_ms(), po->traceparent);
     return order_log_send(ps, po->id, po->id, value, (size_t)n, "order", po->traceparent, err, sz);
 }
 
@@ -53,7 +54,7 @@ static void order_log_completed(struct pizza_service *ps, const char *order_id,
     if (trace_parse(done->traceparent, strlen(done->traceparent), &c) == 0) w.trace_id = c.trace_id;
     if (done->local && atomic_load(&ps->serving))
         histogram_observe(ps->completion_seconds,
-                          (double)(kafka_wall_ms() - done->created_ms) / 1000.0);
+                          (double)(clock_wall_ms() - done->created_ms) / 1000.0);
     log_at(LOG_DEBUG, &w, "order %s complete", order_id);
     order_wait_wake(ps, order_id);
 }

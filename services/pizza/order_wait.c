@@ -1,3 +1,4 @@
+#include "clock.h"
 #include "kafka.h"
 #include "log.h"
 #include "pizza_service.h"
@@ -49,7 +50,7 @@ enum http_result order_wait(struct pizza_service *ps, struct http_req *r, const 
     int hold = body && !complete && !ps->waits_closed && (w = calloc(1, sizeof(*w))) != NULL;
     if (hold) {
         w->req = r;
-        w->deadline_ms = kafka_now_ms() + seconds * 1000;
+        w->deadline_ms = clock_now_ms() + seconds * 1000;
         strcpy(w->id, id); /* a valid order id fits */
         w->next = ps->waits;
         ps->waits = w;

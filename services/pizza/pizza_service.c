@@ -1,5 +1,6 @@
 #include "pizza_service.h"
 
+#include "clock.h"
 #include "event.h"
 #include "kafka.h"
 #include "log.h"
@@ -221,7 +222,7 @@ static void pizza_cycle(struct pizza_service *ps) {
 static void pizza_housekeeping(struct pizza_service *ps) {
     struct orders_stats st;
     metric_add(ps->expired,
-               (int64_t)orders_expire(ps->orders, kafka_wall_ms() - ps->retention_s * 1000));
+               (int64_t)orders_expire(ps->orders, clock_wall_ms() - ps->retention_s * 1000));
     orders_stats(ps->orders, &st);
     metric_set(ps->pending_gauge, (int64_t)st.pending);
     metric_set(ps->complete_gauge, (int64_t)st.complete);
@@ -256,7 +257,7 @@ static int pizza_prepare(struct pizza_service *ps) {
 
 void pizza_run(struct pizza_service *ps) {
     if (pizza_prepare(ps) == -1) return;
-    long long last = kafka_now_ms();
+    long long last = clock_now_ms();
     while (service_running()) {
         pizza_cycle(ps);
         /* every client's queue is served every cycle, idle or not: the
@@ -265,10 +266,10 @@ void pizza_run(struct pizza_service *ps) {
          * its first order then waited for the backlog) */
         producer_poll(ps->producer, 0);
         changelog_poll(ps->changelog, order_log_apply, ps, 0);
-        order_wait_expire(ps, kafka_now_ms());
-        if (kafka_now_ms() - last >= PIZZA_HOUSEKEEPING_MS) {
+        order_wait_expire(ps, clock_now_ms());
+        if (clock_now_ms() - last >= PIZZA_HOUSEKEEPING_MS) {
             pizza_housekeeping(ps);
-            last = kafka_now_ms();
+            last = clock_now_ms();
         }
     }
 }

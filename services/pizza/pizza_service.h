@@ -7,13 +7,13 @@
 #include "changelog.h"
 #include "consumer.h"
 #include "intake.h"
+#include "kafka_trace.h"
 #include "metrics.h"
 #include "orders.h"
 #include "parse.h"
 #include "producer.h"
 #include "ratelimit.h"
 #include "service.h"
-#include "trace.h"
 
 /* pizza-service: takes orders over HTTP and collects finished pizzas.
  *
@@ -44,7 +44,7 @@ struct pending_order {
 /* A GET /order/{id}?wait=N held until the order completes or the deadline. */
 struct order_wait {
     struct http_req *req;
-    long long deadline_ms; /* kafka_now_ms() clock */
+    long long deadline_ms; /* clock_now_ms() clock */
     struct order_wait *next;
     char id[PIZZA_ORDER_ID_MAX + 1];
 };

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# No message of a partition taken away is handed out: a consumer (common/
+# No message of a partition taken away is handed out: a consumer (common/kafka/
 # consumer.c, consumer_poll_batch) reads a topic kept full by kcat while other
 # members join and leave its group, and checks every message it is handed
 # against the partitions its hooks say it holds. consumer_poll_batch took its

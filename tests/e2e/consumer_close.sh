@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Leaving the group always ends: many consumers (common/consumer.c) join, get
+# Leaving the group always ends: many consumers (common/kafka/consumer.c) join, get
 # partitions and close, side by side, with the eager and the cooperative
 # protocol; every close must finish within consumer_cycles' bound. A close
 # whose rebalance callback asked librdkafka for the assignment after the

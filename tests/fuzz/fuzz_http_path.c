@@ -4,7 +4,7 @@
  * on ?wait=. Input: METHOD '\n' PATH '\n' QUERY (later newlines stay in the
  * query).
  *
- * The tables are copies of the patterns in common/service.c (the built-in
+ * The tables are copies of the patterns in common/runtime/service.c (the built-in
  * /health, /ready, /metrics), services/pizza/order_api.c (/order/{x}) and
  * services/cheese-reporter/reporter.c (/report): those are local arrays whose
  * handlers need a running service, so only their method and pattern are

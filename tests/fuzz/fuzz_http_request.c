@@ -66,7 +66,7 @@ static int server_port(void) {
         {"GET", "/order/*", on_get, NULL},
         {"GET", "/report", on_get, NULL},
     };
-    /* the daemons' defaults (common/service.c), but a short idle timeout */
+    /* the daemons' defaults (common/runtime/service.c), but a short idle timeout */
     static const struct http_limits limits = {.connections = 64,
                                               .connections_per_ip = 64,
                                               .idle_timeout_s = 3,

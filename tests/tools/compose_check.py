@@ -105,7 +105,7 @@ def librdkafka_properties():
     return None
 
 
-# A daemon reads these from its environment (common/cfg.c cfg_apply_env).
+# A daemon reads these from its environment (common/core/cfg.c cfg_apply_env).
 NAMED_ENV = {"HTTP_PORT": None, "LOG_LEVEL": {"debug", "info", "warn", "error"},
              "PROCESSING_GUARANTEE": {"exactly_once", "at_least_once"}}
 

@@ -1,4 +1,4 @@
-/* Reads a topic with common/consumer.c's consumer_poll_batch while other
+/* Reads a topic with common/kafka/consumer.c's consumer_poll_batch while other
  * members join and leave the same group: every message handed out must be of
  * a partition assigned at that moment, as the consumer's hooks tell it. A
  * message of a partition already revoked is work for nothing and, in a
@@ -14,6 +14,7 @@
  * Prints "handed N rebalances R stale S" (watch). exit 0: no stale message;
  * 1: a stale one was handed out; 2: usage or setup error. */
 #include "cfg.h"
+#include "clock.h"
 #include "consumer.h"
 #include "kafka.h"
 #include "log.h"
@@ -49,7 +50,7 @@ static void churn_on_revoke(const rd_kafka_topic_partition_list_t *parts, int lo
 
 static void churn_watch(struct consumer *c, struct churn *ch, long long until) {
     rd_kafka_message_t *msgs[CHURN_BATCH];
-    while (kafka_now_ms() < until) {
+    while (clock_now_ms() < until) {
         size_t n = consumer_poll_batch(c, 100, msgs, CHURN_BATCH);
         for (size_t i = 0; i < n; i++) {
             int32_t p = msgs[i]->partition;
@@ -72,8 +73,8 @@ static int churn_once(const struct cfg *cf, const char *group, const char *const
         fprintf(stderr, "consumer_churn: %s\n", err);
         return -1;
     }
-    long long until = kafka_now_ms() + 1000 + rand() % 2000;
-    while (kafka_now_ms() < until) {
+    long long until = clock_now_ms() + 1000 + rand() % 2000;
+    while (clock_now_ms() < until) {
         rd_kafka_message_t *m = consumer_poll(c, 50);
         if (m) rd_kafka_message_destroy(m);
     }
@@ -87,12 +88,12 @@ int main(int argc, char **argv) {
                         "[eager|cooperative]\n");
         return 2;
     }
-    long long until = kafka_now_ms() + atoll(argv[4]) * 1000;
+    long long until = clock_now_ms() + atoll(argv[4]) * 1000;
     int cooperative = argc > 6 && strcmp(argv[6], "cooperative") == 0;
     const char *topics[] = {argv[2], NULL};
     char err[512];
     log_init("consumer-churn", LOG_WARN);
-    srand((unsigned)kafka_now_ms());
+    srand((unsigned)clock_now_ms());
     struct cfg *cf = cfg_parse("", err, sizeof(err));
     if (!cf || cfg_set(cf, "kafka", "bootstrap.servers", argv[1]) ||
         cfg_set(cf, "kafka.consumer", "session.timeout.ms", "6000") ||
@@ -103,7 +104,7 @@ int main(int argc, char **argv) {
     }
     if (strcmp(argv[5], "churn") == 0) {
         int rc = 0;
-        while (rc == 0 && kafka_now_ms() < until)
+        while (rc == 0 && clock_now_ms() < until)
             rc = churn_once(cf, argv[3], topics);
         cfg_free(cf);
         return rc == 0 ? 0 : 2;

@@ -1,5 +1,5 @@
 /* Joins a group, waits for partitions, and leaves, again and again, with our
- * consumer (common/consumer.c): each leave must finish within a bound. A
+ * consumer (common/kafka/consumer.c): each leave must finish within a bound. A
  * close that blocks forever is what a supervisor sees as a SIGTERM ignored.
  *
  * usage: consumer_cycles BOOTSTRAP TOPIC CYCLES [PROTOCOL]
@@ -7,6 +7,7 @@
  * exit 0: every cycle closed in time; 1: a close hung (after printing which);
  * 2: usage or setup error. */
 #include "cfg.h"
+#include "clock.h"
 #include "consumer.h"
 #include "kafka.h"
 #include "log.h"
@@ -58,8 +59,8 @@ int main(int argc, char **argv) {
             fprintf(stderr, "consumer_cycles: %s\n", err);
             return 2;
         }
-        long long deadline = kafka_now_ms() + ASSIGN_BOUND_MS;
-        while (consumer_assigned(c) == 0 && kafka_now_ms() < deadline) {
+        long long deadline = clock_now_ms() + ASSIGN_BOUND_MS;
+        while (consumer_assigned(c) == 0 && clock_now_ms() < deadline) {
             rd_kafka_message_t *m = consumer_poll(c, 50);
             if (m) rd_kafka_message_destroy(m);
         }

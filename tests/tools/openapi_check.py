@@ -211,9 +211,9 @@ STAGES = ["sauce-service", "cheese-service", "meat-service", "veggie-service"]
 
 
 def source_daemons(rel):
-    if rel == "common/service.c":
+    if rel == "common/runtime/service.c":
         return ALL_DAEMONS  # the built-in routes of service_start_http()
-    if rel == "common/stage.c":
+    if rel == "common/runtime/stage.c":
         return STAGES
     m = re.match(r"services/([^/]+)/", rel)
     if m:

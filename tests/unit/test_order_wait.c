@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "pizza_service.h"
 
 #define ORDER "0b7c2a4e-1d3f-4c55-8e6a-9f0a1b2c3d4e"
@@ -55,7 +56,7 @@ void http_reply_error(struct http_req *r, int status, const char *fmt, ...) {
     atomic_store(&r->status, status);
 }
 
-long long kafka_now_ms(void) {
+long long clock_now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -149,9 +150,9 @@ static void deadline_answers_pending(void **state) {
     (void)state;
     struct http_req r = {0};
     assert_int_equal(HTTP_ASYNC, order_wait(&ps, &r, ORDER, 1));
-    order_wait_expire(&ps, kafka_now_ms());
+    order_wait_expire(&ps, clock_now_ms());
     assert_int_equal(0, atomic_load(&r.status)); /* not yet */
-    order_wait_expire(&ps, kafka_now_ms() + 1000);
+    order_wait_expire(&ps, clock_now_ms() + 1000);
     assert_int_equal(200, atomic_load(&r.status));
     assert_string_equal("{\"status\":\"pending\"}", r.body);
     assert_int_equal(0, atomic_load(&ps.waits_pending));

@@ -1,9 +1,6 @@
 #ifndef PIZZA_TRACE_H
 #define PIZZA_TRACE_H
-#include <librdkafka/rdkafka.h>
 #include <stddef.h>
-
-#include "log.h"
 
 /* W3C Trace Context (https://www.w3.org/TR/trace-context/): the traceparent
  * of an order is taken from its POST (or started there), stored with the
@@ -29,16 +26,5 @@ int trace_start(struct trace_ctx *out);
 int trace_child(const struct trace_ctx *parent, struct trace_ctx *out);
 /** Writes the version-00 text form (TRACEPARENT_LEN chars + NUL). */
 void trace_format(const struct trace_ctx *c, char out[TRACEPARENT_LEN + 1]);
-
-/** Log coordinates of m (topic, partition, offset, key) with its trace id,
- * which is kept in trace_id: it must outlive the result. */
-struct log_where trace_where(const rd_kafka_message_t *m, char trace_id[TRACE_ID_LEN + 1]);
-/** The trace id of m's traceparent header into out ("" when it has none or
- * an invalid one): what log lines about m carry. */
-void trace_id_of(const rd_kafka_message_t *m, char out[TRACE_ID_LEN + 1]);
-/** Headers for an event produced from m: all of m's headers, with its
- * traceparent replaced by a child span. @returns NULL when m has no headers
- * (nothing to carry), or on allocation failure (the event goes without). */
-rd_kafka_headers_t *trace_forward_headers(const rd_kafka_message_t *m);
 
 #endif

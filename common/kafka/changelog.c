@@ -2,7 +2,6 @@
 
 #include "kafka.h"
 #include "log.h"
-#include "service.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -103,14 +102,14 @@ static int changelog_handle(struct changelog *cl, rd_kafka_message_t *m, changel
 int changelog_restore(struct changelog *cl, changelog_apply_fn apply, void *arg) {
     int n;
     /* a metadata error may come back at once: wait between tries */
-    while ((n = changelog_partitions(cl)) < 1 && service_running())
+    while ((n = changelog_partitions(cl)) < 1 && kafka_running())
         rd_kafka_poll(cl->rk, 1000);
     if (n < 1 || changelog_assign_all(cl, n) == -1) return -1;
     cl->partitions = n;
     char *at_end = calloc((size_t)n, 1);
     int remaining = n;
     long records = 0;
-    while (at_end && remaining > 0 && service_running()) {
+    while (at_end && remaining > 0 && kafka_running()) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(cl->rk, 100);
         if (!m) continue;
         records += !m->err;

@@ -1,10 +1,10 @@
 #include "producer.h"
 
+#include "clock.h"
 #include "kafka.h"
+#include "kafka_trace.h"
 #include "log.h"
 #include "metrics.h"
-#include "service.h"
-#include "trace.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -235,7 +235,7 @@ static int producer_init_once(struct producer *p) {
         return 0;
     }
     if (producer_txn_error(error, "init transactions", &retry) == PRODUCER_FAILED)
-        service_fail("cannot initialise transactions");
+        kafka_fail("cannot initialise transactions");
     else if (!retry)
         rd_kafka_poll(p->rk, 100); /* neither retriable nor fatal: again, not in a spin */
     return -1;
@@ -247,7 +247,7 @@ static int producer_txn_begin(struct producer *p) {
     if (!p->txn_ready && producer_init_once(p) == -1) return -1;
     if ((error = rd_kafka_begin_transaction(p->rk))) {
         if (producer_txn_error(error, "begin transaction", &retry) == PRODUCER_FAILED)
-            service_fail("cannot begin a transaction");
+            kafka_fail("cannot begin a transaction");
         return -1;
     }
     p->txn_open = 1;
@@ -255,7 +255,7 @@ static int producer_txn_begin(struct producer *p) {
 }
 
 int producer_init(struct producer *p) {
-    while (p->transactional && !p->txn_ready && service_running())
+    while (p->transactional && !p->txn_ready && kafka_running())
         producer_init_once(p);
     return !p->transactional || p->txn_ready ? 0 : -1;
 }
@@ -270,7 +270,7 @@ static int producer_finish_abort(struct producer *p) {
     p->must_abort = 1;
     if (producer_txn_error(error, "abort transaction", &retry) == PRODUCER_FAILED) {
         p->must_abort = 0;
-        service_fail("transaction state lost (fenced by another instance?)");
+        kafka_fail("transaction state lost (fenced by another instance?)");
     }
     return -1;
 }
@@ -289,7 +289,7 @@ static int producer_finish_commit(struct producer *p) {
     if (retry) return -1;
     p->must_commit = 0;
     if (o == PRODUCER_FAILED) {
-        service_fail("transaction state lost (fenced by another instance?)");
+        kafka_fail("transaction state lost (fenced by another instance?)");
         return -1;
     }
     return producer_finish_abort(p); /* it failed: nothing of it will be visible */
@@ -298,21 +298,21 @@ static int producer_finish_commit(struct producer *p) {
 static int producer_open_batch(struct producer *p, char *errstr, size_t sz) {
     if (p->batch_open) return 0;
     /* each attempt below waits for Kafka, but never spin if one does not */
-    if (p->refused_ms && kafka_now_ms() - p->refused_ms < 100) rd_kafka_poll(p->rk, 100);
+    if (p->refused_ms && clock_now_ms() - p->refused_ms < 100) rd_kafka_poll(p->rk, 100);
     p->refused_ms = 0;
     if (p->must_commit && producer_finish_commit(p) == -1) {
         snprintf(errstr, sz, "the last batch's commit is still unresolved");
-        p->refused_ms = kafka_now_ms();
+        p->refused_ms = clock_now_ms();
         return -1;
     }
     if (p->must_abort && producer_finish_abort(p) == -1) {
         snprintf(errstr, sz, "the last transaction is still aborting");
-        p->refused_ms = kafka_now_ms();
+        p->refused_ms = clock_now_ms();
         return -1;
     }
     if (p->transactional && producer_txn_begin(p) == -1) {
         snprintf(errstr, sz, "no transaction could be opened");
-        p->refused_ms = kafka_now_ms();
+        p->refused_ms = clock_now_ms();
         return -1;
     }
     p->batch_open = 1;
@@ -336,7 +336,7 @@ static enum producer_send_rc producer_classify(rd_kafka_resp_err_t err) {
 
 enum producer_send_rc producer_send(struct producer *p, const struct producer_msg *m, int wait_ms,
                                     char *errstr, size_t sz) {
-    long long deadline = kafka_now_ms() + wait_ms;
+    long long deadline = clock_now_ms() + wait_ms;
     if (producer_open_batch(p, errstr, sz) == -1) {
         if (m->headers) rd_kafka_headers_destroy(m->headers);
         return PRODUCER_FULL;
@@ -352,12 +352,12 @@ enum producer_send_rc producer_send(struct producer *p, const struct producer_ms
             if (slot) slot->in_batch++;
             return PRODUCER_SENT;
         }
-        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || kafka_fatal() || kafka_now_ms() >= deadline) {
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || kafka_fatal() || clock_now_ms() >= deadline) {
             snprintf(errstr, sz, "produce to %s: %s", rd_kafka_topic_name(m->topic),
                      rd_kafka_err2str(err));
             if (m->headers) rd_kafka_headers_destroy(m->headers); /* not taken on error */
             /* error_cb may not have said so yet: no later send may go on past it */
-            if (err == RD_KAFKA_RESP_ERR__FATAL) service_fail(errstr);
+            if (err == RD_KAFKA_RESP_ERR__FATAL) kafka_fail(errstr);
             return producer_classify(err);
         }
         rd_kafka_poll(p->rk, 100); /* back-pressure: deliveries free queue space */
@@ -369,12 +369,12 @@ enum producer_send_rc producer_send(struct producer *p, const struct producer_ms
  * period after a stop request so in-flight work still commits. */
 static int producer_keep_trying(const struct producer *p, const struct consumer *c,
                                 long long started_ms, long long *stop_seen_ms) {
-    long long now = kafka_now_ms();
+    long long now = clock_now_ms();
     long limit = p->commit_timeout_ms;
     if (c && consumer_revoking(c) && (limit == 0 || limit > PRODUCER_REBALANCE_COMMIT_MS))
         limit = PRODUCER_REBALANCE_COMMIT_MS;
     if (limit > 0 && now - started_ms >= limit) return 0;
-    if (service_running()) return 1;
+    if (kafka_running()) return 1;
     if (*stop_seen_ms < 0) *stop_seen_ms = now;
     return now - *stop_seen_ms < PRODUCER_SHUTDOWN_GRACE_MS;
 }
@@ -382,7 +382,7 @@ static int producer_keep_trying(const struct producer *p, const struct consumer 
 static enum producer_outcome producer_commit_txn(struct producer *p,
                                                  const rd_kafka_topic_partition_list_t *offsets,
                                                  struct consumer *c) {
-    long long stop_seen = -1, started = kafka_now_ms();
+    long long stop_seen = -1, started = clock_now_ms();
     int retry = 0;
     enum producer_outcome o = PRODUCER_COMMITTED;
     if (offsets && offsets->cnt > 0) {
@@ -416,7 +416,7 @@ static enum producer_outcome producer_commit_txn(struct producer *p,
 static enum producer_outcome producer_commit_flush(struct producer *p,
                                                    const rd_kafka_topic_partition_list_t *offsets,
                                                    struct consumer *c) {
-    long long stop_seen = -1, started = kafka_now_ms();
+    long long stop_seen = -1, started = clock_now_ms();
     while (rd_kafka_flush(p->rk, PRODUCER_CALL_MS) != RD_KAFKA_RESP_ERR_NO_ERROR)
         if (!producer_keep_trying(p, c, started, &stop_seen) || kafka_fatal())
             return PRODUCER_ABORTED;

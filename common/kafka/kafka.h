@@ -46,10 +46,24 @@ int kafka_brokers_up(void);
 /** @returns 1 once a client hit a fatal error: the process must restart. */
 int kafka_fatal(void);
 
-/** Milliseconds on a monotonic clock. */
-long long kafka_now_ms(void);
-/** Milliseconds since the epoch, as Kafka timestamps count. */
-long long kafka_wall_ms(void);
+/* What this layer needs from the process around it, handed over once at
+ * start: whether to go on waiting for Kafka (loops that retry, wait for room
+ * or for a coordinator stop when it says no), and where to report a failure
+ * after which the process cannot go on safely (a fatal client error, a
+ * fenced producer, an input that cannot be rewound). The process decides
+ * what stopping means; this layer never exits. */
+struct kafka_lifecycle {
+    int (*running)(void);
+    void (*fail)(const char *why);
+};
+/** Sets the process's lifecycle; until then this layer runs while no fatal
+ * error was seen, and failures are only logged. */
+void kafka_set_lifecycle(const struct kafka_lifecycle *lc);
+/** @returns 1 while the process runs and no client hit a fatal error. */
+int kafka_running(void);
+/** Reports a failure after which this process must stop (and be restarted). */
+void kafka_fail(const char *why);
+
 /** The largest record batch topic takes: its max.message.bytes (the broker's
  * default unless the topic sets its own), asked within timeout_ms.
  * @returns 0 with *bytes set, or -1 when it cannot be learned (errstr says

@@ -1,5 +1,6 @@
 #include "kafka.h"
 
+#include "clock.h"
 #include "metrics.h"
 
 #include <jansson.h>
@@ -21,7 +22,7 @@ static _Atomic long long kafka_stale_ms = PIZZA_STATS_MISSED * 1000;
 
 int kafka_brokers_up(void) {
     long long last = atomic_load(&kafka_last_up_ms);
-    return last >= 0 && kafka_now_ms() - last < atomic_load(&kafka_stale_ms);
+    return last >= 0 && clock_now_ms() - last < atomic_load(&kafka_stale_ms);
 }
 
 /* Liveness: any broker in state UP counts. */
@@ -32,7 +33,7 @@ static void kafka_stats_health(json_t *doc) {
         const char *state = json_string_value(json_object_get(broker, "state"));
         if (json_integer_value(json_object_get(broker, "nodeid")) >= 0 && state &&
             strcmp(state, "UP") == 0) {
-            atomic_store(&kafka_last_up_ms, kafka_now_ms());
+            atomic_store(&kafka_last_up_ms, clock_now_ms());
             break;
         }
     }

@@ -1,8 +1,8 @@
 #include "intake.h"
 
+#include "kafka.h"
+#include "kafka_trace.h"
 #include "log.h"
-#include "service.h"
-#include "trace.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -72,7 +72,7 @@ static enum producer_send_rc intake_send(struct intake *in, const rd_kafka_messa
                                          const char *why, enum intake_copy copy, char *err,
                                          size_t sz) {
     enum producer_send_rc rc = PRODUCER_FULL;
-    while (rc == PRODUCER_FULL && service_running()) {
+    while (rc == PRODUCER_FULL && kafka_running()) {
         struct producer_msg out = {in->dlq, RD_KAFKA_PARTITION_UA, NULL, 0, NULL, 0, NULL};
         if (copy != INTAKE_COPY_BARE) {
             out.key = m->key;
@@ -103,7 +103,7 @@ enum intake_rc intake_reject(struct intake *in, const rd_kafka_message_t *m, con
         log_at(LOG_WARN, &w, "bad event dead-lettered: %s", why);
         return INTAKE_OK;
     }
-    if (rc == PRODUCER_FULL || !service_running()) {
+    if (rc == PRODUCER_FULL || !kafka_running()) {
         log_at(LOG_WARN, &w, "bad event (%s) not dead-lettered: stopping", why);
         return INTAKE_STOPPING;
     }

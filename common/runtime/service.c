@@ -27,9 +27,7 @@ static void service_on_signal(int sig) {
 }
 
 int service_running(void) {
-    if (!kafka_fatal()) return !service_stop_requested && !service_failed;
-    watchdog_arm();
-    return 0;
+    return !service_stop_requested && !service_failed;
 }
 
 void service_fail(const char *why) {
@@ -39,7 +37,7 @@ void service_fail(const char *why) {
 }
 
 int service_exit_code(void) {
-    return service_failed || kafka_fatal() ? 1 : 0;
+    return service_failed ? 1 : 0;
 }
 
 static void service_install_signals(void) {
@@ -171,6 +169,8 @@ int service_init(struct service *s, const struct service_def *def, int argc, cha
         return -1;
     }
     service_install_signals();
+    /* Kafka's loops stop with the service, and its failures stop the service */
+    kafka_set_lifecycle(&(const struct kafka_lifecycle){service_running, service_fail});
     return 0;
 }
 

@@ -10,20 +10,25 @@
 
 static atomic_int kafka_fatal_seen;
 
-long long kafka_now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-long long kafka_wall_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int kafka_fatal(void) {
     return atomic_load(&kafka_fatal_seen);
+}
+
+static struct kafka_lifecycle kafka_lifecycle;
+
+void kafka_set_lifecycle(const struct kafka_lifecycle *lc) {
+    kafka_lifecycle = *lc;
+}
+
+int kafka_running(void) {
+    return !kafka_fatal() && (!kafka_lifecycle.running || kafka_lifecycle.running());
+}
+
+void kafka_fail(const char *why) {
+    if (kafka_lifecycle.fail)
+        kafka_lifecycle.fail(why);
+    else
+        log_error("cannot go on: %s", why);
 }
 
 static void kafka_on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
@@ -39,8 +44,10 @@ static void kafka_on_error(rd_kafka_t *rk, int err, const char *reason, void *op
     (void)opaque;
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
         rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
-        log_error("kafka fatal error, restarting is required: %s", fatal);
         atomic_store(&kafka_fatal_seen, 1);
+        char why[600];
+        snprintf(why, sizeof(why), "kafka fatal error: %s", fatal);
+        kafka_fail(why);
         return;
     }
     /* transient: librdkafka retries by itself and has logged a transport failure

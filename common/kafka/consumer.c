@@ -1,9 +1,9 @@
 #include "consumer.h"
 
+#include "clock.h"
 #include "kafka.h"
 #include "log.h"
 #include "metrics.h"
-#include "service.h"
 
 #include <limits.h>
 #include <stdatomic.h>
@@ -93,7 +93,7 @@ static void consumer_note_handed(struct consumer *c, const rd_kafka_message_t *m
 }
 
 void consumer_batch_committed(struct consumer *c) {
-    long long now = kafka_wall_ms();
+    long long now = clock_wall_ms();
     for (size_t i = 0; i < c->n_runs; i++)
         histogram_observe_n(c->runs[i].h, (double)(now - c->runs[i].ts_ms) / 1000.0, c->runs[i].n);
     c->n_runs = 0;
@@ -289,8 +289,8 @@ static int consumer_close(rd_kafka_t *rk) {
         if (q) rd_kafka_queue_destroy(q);
         return 0;
     }
-    long long deadline = kafka_now_ms() + CONSUMER_CLOSE_MAX_MS;
-    while (!rd_kafka_consumer_closed(rk) && kafka_now_ms() < deadline)
+    long long deadline = clock_now_ms() + CONSUMER_CLOSE_MAX_MS;
+    while (!rd_kafka_consumer_closed(rk) && clock_now_ms() < deadline)
         rd_kafka_queue_poll_callback(q, 100);
     int closed = rd_kafka_consumer_closed(rk);
     if (!closed)
@@ -416,7 +416,7 @@ int consumer_seek(struct consumer *c, const rd_kafka_topic_partition_list_t *off
     consumer_batch_forget(c); /* what is read again is timed again */
     int rc;
     /* a slow seek is no reason to stop the daemon (seen under ASan and load) */
-    while ((rc = consumer_seek_once(c, offsets)) == 1 && service_running())
+    while ((rc = consumer_seek_once(c, offsets)) == 1 && kafka_running())
         log_warn("seek not done within 5 s; asking again");
     if (rc == 1) log_error("seek not done within 5 s, and stopping");
     return rc == 0 ? 0 : -1;

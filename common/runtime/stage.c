@@ -1,14 +1,15 @@
 #include "stage.h"
 
 #include "batch.h"
+#include "clock.h"
 #include "consumer.h"
 #include "intake.h"
 #include "kafka.h"
+#include "kafka_trace.h"
 #include "log.h"
 #include "metrics.h"
 #include "producer.h"
 #include "service.h"
-#include "trace.h"
 #include "watchdog.h"
 
 #include <stdatomic.h>
@@ -222,7 +223,7 @@ static void stage_run(struct stage *st) {
         if (step == STAGE_STOP) break;
         producer_poll(st->producer, 0);
         if (st->batch.count && (n == 0 || st->batch.count >= st->max_batch ||
-                                kafka_now_ms() - st->batch.started_ms >= st->max_batch_ms))
+                                clock_now_ms() - st->batch.started_ms >= st->max_batch_ms))
             stage_finish_batch(st, 1);
     }
     watchdog_step("committing the last batch");

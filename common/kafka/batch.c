@@ -1,5 +1,6 @@
 #include "batch.h"
 
+#include "clock.h"
 #include "kafka.h"
 
 void batch_track(struct batch *b, const rd_kafka_message_t *m) {
@@ -7,7 +8,7 @@ void batch_track(struct batch *b, const rd_kafka_message_t *m) {
     if (!b->next) {
         b->next = rd_kafka_topic_partition_list_new(8);
         b->start = rd_kafka_topic_partition_list_new(8);
-        b->started_ms = kafka_now_ms();
+        b->started_ms = clock_now_ms();
     }
     rd_kafka_topic_partition_t *p =
         rd_kafka_topic_partition_list_find(b->next, topic, m->partition);
