@@ -2,6 +2,17 @@
 
 #include "clock.h"
 #include "kafka.h"
+#include "log.h"
+
+#include <string.h>
+
+void batch_init(struct batch *b, struct producer *producer, const struct batch_owner *owner,
+                struct metric *redone) {
+    memset(b, 0, sizeof(*b));
+    b->producer = producer;
+    if (owner) b->owner = *owner;
+    b->redone = redone;
+}
 
 void batch_track(struct batch *b, const rd_kafka_message_t *m) {
     const char *topic = rd_kafka_topic_name(m->rkt);
@@ -20,6 +31,15 @@ void batch_track(struct batch *b, const rd_kafka_message_t *m) {
     b->count++;
 }
 
+void batch_fail(struct batch *b) {
+    b->failed = 1;
+}
+
+int batch_due(const struct batch *b, long max_messages, long max_ms, int input_dry) {
+    return b->count > 0 &&
+           (input_dry || b->count >= max_messages || clock_now_ms() - b->started_ms >= max_ms);
+}
+
 rd_kafka_topic_partition_list_t *
 batch_redo_offsets(const struct batch *b, rd_kafka_message_t *const *unhandled, size_t n) {
     rd_kafka_topic_partition_list_t *from = b->start ? rd_kafka_topic_partition_list_copy(b->start)
@@ -33,9 +53,75 @@ batch_redo_offsets(const struct batch *b, rd_kafka_message_t *const *unhandled, 
     return from;
 }
 
-void batch_reset(struct batch *b) {
+/* Empties the batch for the next one. */
+static void batch_reset(struct batch *b) {
     if (b->next) rd_kafka_topic_partition_list_destroy(b->next);
     if (b->start) rd_kafka_topic_partition_list_destroy(b->start);
     b->next = b->start = NULL;
     b->count = 0;
+    b->failed = 0;
+}
+
+/* Reads from offsets (NULL: they could not be made) again: going on past
+ * input whose output is not durable would commit over it. A service that
+ * stops reads nothing more, and the next owner starts from the committed
+ * offsets anyway. */
+static void batch_rewind(struct batch *b, const rd_kafka_topic_partition_list_t *offsets) {
+    if (!b->consumer || !kafka_running() || (offsets && offsets->cnt == 0)) return;
+    if (!offsets || consumer_seek(b->consumer, offsets) == -1)
+        kafka_fail("cannot rewind the input");
+}
+
+static void batch_end(struct batch *b, enum producer_outcome o) {
+    if (b->owner.ended) b->owner.ended(b->owner.arg, o);
+    batch_reset(b);
+}
+
+void batch_finish(struct batch *b, int may_commit) {
+    enum producer_outcome o = PRODUCER_ABORTED;
+    if (!may_commit) {
+        producer_abort(b->producer);
+        batch_end(b, o);
+        return;
+    }
+    if (!b->failed && (!b->owner.seal || b->owner.seal(b, b->owner.arg) == 0))
+        o = producer_commit(b->producer, b->next, b->consumer);
+    else
+        producer_abort(b->producer);
+    switch (o) {
+    case PRODUCER_COMMITTED:
+        break;
+    case PRODUCER_ABORTED:
+        if (b->count) log_warn("batch of %ld events not committed; redoing it", b->count);
+        metric_add(b->redone, b->count);
+        if (b->start) batch_rewind(b, b->start);
+        break;
+    case PRODUCER_UNKNOWN: /* a commit timeout, or a stop: Kafka decides */
+        if (b->count) log_warn("the commit of %ld events is unresolved", b->count);
+        if (b->owner.redo_unknown && b->start) batch_rewind(b, b->start);
+        break;
+    case PRODUCER_FAILED:
+        kafka_fail("cannot commit: this instance was fenced or Kafka failed fatally");
+        break;
+    }
+    batch_end(b, o);
+}
+
+void batch_redo(struct batch *b, rd_kafka_message_t *const *unhandled, size_t n) {
+    rd_kafka_topic_partition_list_t *from = batch_redo_offsets(b, unhandled, n);
+    metric_add(b->redone, b->count);
+    producer_abort(b->producer);
+    batch_rewind(b, from);
+    if (from) rd_kafka_topic_partition_list_destroy(from);
+    batch_end(b, PRODUCER_ABORTED);
+    producer_poll(b->producer, PRODUCER_REDO_PAUSE_MS);
+}
+
+void batch_on_revoke(const rd_kafka_topic_partition_list_t *parts, int lost, void *batch) {
+    (void)parts;
+    batch_finish(batch, !lost);
+}
+
+void batch_free(struct batch *b) {
+    if (b) batch_reset(b);
 }

@@ -3,25 +3,79 @@
 #include <librdkafka/rdkafka.h>
 #include <stddef.h>
 
-/* The input side of a batch: what was consumed since the last commit. Offsets
- * in next are the next to read, as Kafka commits them; start is where to
- * rewind to when the batch has to be done again. */
-struct batch {
-    rd_kafka_topic_partition_list_t *next;  /* per partition: last handled offset + 1 */
-    rd_kafka_topic_partition_list_t *start; /* per partition: first offset of the batch */
-    long count;
-    long long started_ms; /* monotonic, when the first message was tracked */
+#include "consumer.h"
+#include "metrics.h"
+#include "producer.h"
+
+/* One consume-transform-produce batch, the unit every daemon commits in: the
+ * input it consumed since the last commit, and how it ends. The output went
+ * to the producer as each input was handled; batch_finish commits both
+ * together, or, when that fails, rewinds the input to the batch's start so
+ * all of it is done again (exactly-once: nothing of the failed batch is
+ * visible; at-least-once: redone output may appear twice). Partitions that
+ * were lost belong to another member already: their batch is dropped, and
+ * the new owner redoes it. Owned by the thread that polls the consumer. */
+struct batch;
+
+/* What a daemon adds to the common path. Every member may be NULL. */
+struct batch_owner {
+    /* Writes what the batch adds last, just before the commit (cheese-reporter's
+     * snapshots), and may raise the offsets to commit (b->next).
+     * @returns 0, or -1 to redo the batch instead of committing it. */
+    int (*seal)(struct batch *b, void *arg);
+    /* The batch ended, committed or not (a dropped or redone batch ends
+     * PRODUCER_ABORTED): e.g. answer the requests it carried. */
+    void (*ended)(void *arg, enum producer_outcome o);
+    void *arg;
+    /* 1: a commit whose outcome is unknown is redone too, because redoing it
+     * duplicates nothing (records keyed by what they describe) */
+    int redo_unknown;
 };
 
+struct batch {
+    struct producer *producer;
+    struct consumer *consumer; /* NULL until it exists: then nothing was consumed */
+    struct batch_owner owner;
+    struct metric *redone;                  /* events consumed again; NULL: not counted */
+    rd_kafka_topic_partition_list_t *next;  /* per partition: last handled offset + 1 */
+    rd_kafka_topic_partition_list_t *start; /* per partition: first offset of the batch */
+    long count;                             /* messages handled */
+    long long started_ms;                   /* monotonic, when the first one was tracked */
+    int failed; /* something could not be added: batch_finish redoes it */
+};
+
+/** Sets up an empty batch on producer (and consumer, when it exists). */
+void batch_init(struct batch *b, struct producer *producer, const struct batch_owner *owner,
+                struct metric *redone);
 /** Adds m (handled: produced, dead-lettered or skipped) to the batch. */
 void batch_track(struct batch *b, const rd_kafka_message_t *m);
+/** Something of the batch could not be written: batch_finish redoes it. */
+void batch_fail(struct batch *b);
+/** @returns 1 when the batch holds something and reached max_messages or
+ * max_ms, or the input ran dry (input_dry). */
+int batch_due(const struct batch *b, long max_messages, long max_ms, int input_dry);
+/** Ends the batch: seals and commits it with its input offsets; when that
+ * fails, rewinds the input to its start (while the service runs: a stopping
+ * one reads nothing more). may_commit 0 (its partitions were lost): drops it. */
+void batch_finish(struct batch *b, int may_commit);
+/** Kafka refused to take some of the batch for reasons of its own (a missing
+ * topic or ACL, a failed transaction): aborts it, rewinds to its start and to
+ * the first of the messages not handled yet (unhandled[0..n), in the order
+ * read) of every other partition, and pauses before the next attempt. */
+void batch_redo(struct batch *b, rd_kafka_message_t *const *unhandled, size_t n);
+/** consumer_hooks.on_revoke with the batch as its argument: commits the
+ * batch while this member still owns its partitions (within
+ * PRODUCER_REBALANCE_COMMIT_MS), or drops it when they were lost. */
+void batch_on_revoke(const rd_kafka_topic_partition_list_t *parts, int lost, void *batch);
+/** Frees the offsets held; the batch must have ended. NULL-safe. */
+void batch_free(struct batch *b);
+
+/* For tests of the offsets alone: */
 /** Where to read again so that the batch and the messages not handled yet
- * (unhandled[0..n), in the order read) are all read again: the batch's start,
- * and for a partition not in the batch, its first unhandled message.
- * @returns a new list (caller destroys), or NULL when out of memory. */
+ * are all read again: the batch's start, and for a partition not in the
+ * batch, its first unhandled message. @returns a new list (caller destroys),
+ * or NULL when out of memory. */
 rd_kafka_topic_partition_list_t *batch_redo_offsets(const struct batch *b,
                                                     rd_kafka_message_t *const *unhandled, size_t n);
-/** Empties the batch (and frees its lists). */
-void batch_reset(struct batch *b);
 
 #endif

@@ -180,14 +180,14 @@ static void consumer_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     c->rebalances++;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         log_int(LOG_INFO, "partitions", parts->cnt, "partitions assigned");
-        if (c->hooks.on_assign) c->hooks.on_assign(parts, c->hooks.arg);
+        if (c->hooks.on_assign) c->hooks.on_assign(parts, c->hooks.assign_arg);
         consumer_assign(c, parts, cooperative, 1);
         return;
     }
     int lost = rd_kafka_assignment_lost(rk);
     log_int(LOG_INFO, "partitions", parts->cnt, "partitions %s", lost ? "lost" : "revoked");
     c->revoking = 1;
-    if (c->hooks.on_revoke) c->hooks.on_revoke(parts, lost, c->hooks.arg);
+    if (c->hooks.on_revoke) c->hooks.on_revoke(parts, lost, c->hooks.revoke_arg);
     c->revoking = 0;
     consumer_batch_forget(c); /* committed by the hook, or someone else's to redo */
     consumer_assign(c, parts, cooperative, 0);

@@ -13,9 +13,10 @@ struct consumer_hooks {
     /* Called inside consumer_poll() before parts are assigned; may set each
      * partition's start offset (default: the group's committed offset). */
     void (*on_assign)(rd_kafka_topic_partition_list_t *parts, void *arg);
+    void *assign_arg;
     /* Called inside consumer_poll() before parts are revoked or lost. */
     void (*on_revoke)(const rd_kafka_topic_partition_list_t *parts, int lost, void *arg);
-    void *arg;
+    void *revoke_arg;
 };
 
 /** Subscribes group_id to topics (NULL-terminated). hooks may be NULL.

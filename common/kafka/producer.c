@@ -30,18 +30,36 @@ struct producer_deferred {
     long n;
 };
 
+/* Where the producer's batch is. At-least-once uses IDLE and OPEN only.
+ *
+ *   UNINIT  --init transactions (fences an earlier run)-->  IDLE
+ *   IDLE    --begin (the first send, or producer_begin)-->  OPEN
+ *   OPEN    --commit succeeded----------------------------> IDLE
+ *   OPEN    --commit timed out: Kafka decides------------->  COMMITTING
+ *   OPEN    --commit failed, or abort: abort the txn------> IDLE, or ABORTING
+ *   COMMITTING --resumed commit ended---------------------> IDLE (or abort)
+ *   ABORTING   --abort ended------------------------------> IDLE
+ *
+ * Only IDLE opens a batch: one whose end is not settled is settled first
+ * (producer_settle), so two transactions never overlap. */
+enum producer_state {
+    PRODUCER_UNINIT,     /* exactly-once: transactions not initialised yet */
+    PRODUCER_IDLE,       /* no batch open */
+    PRODUCER_OPEN,       /* a batch (a transaction, when exactly-once) is open */
+    PRODUCER_COMMITTING, /* a commit timed out: only resuming it may end it */
+    PRODUCER_ABORTING,   /* an abort timed out: finished before the next batch */
+};
+
 struct producer {
     rd_kafka_t *rk;
+    enum producer_state state;
+    int transactional;
     struct producer_topic_slot topics[PRODUCER_MAX_TOPICS]; /* each is its rkt's opaque */
     int n_topics;
     struct producer_deferred deferred[PRODUCER_MAX_DEFERRED];
     int n_deferred;
-    int transactional, txn_ready, txn_open;
-    int must_abort;       /* an abort timed out: finish it before the next transaction */
-    int must_commit;      /* a commit timed out, outcome unknown: resume it first */
-    long long refused_ms; /* when a batch could last not be opened */
-    int batch_open;
-    long batch_failed;      /* deliveries of the open batch that failed */
+    long long refused_ms;   /* when a batch could last not be opened */
+    long failed_deliveries; /* of the open batch */
     long commit_timeout_ms; /* 0: keep trying while the service runs */
     struct metric *delivered, *failed, *commits, *aborts, *unknown;
     struct metric *txn_commits, *txn_aborts; /* exactly-once only */
@@ -57,7 +75,7 @@ static void producer_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, vo
     metric_add(p->failed, 1);
     /* an outage fails a whole batch: its first failure says why, the count is in
      * the metrics and in the batch's outcome */
-    if (p->batch_failed++ > 0) return;
+    if (p->failed_deliveries++ > 0) return;
     char trace_id[TRACE_ID_LEN + 1];
     struct log_where w = trace_where(m, trace_id);
     w.offset = -1; /* not written */
@@ -114,6 +132,7 @@ struct producer *producer_new(const struct cfg *c, const char *client_id, int ex
         return NULL;
     }
     p->transactional = exactly_once;
+    p->state = exactly_once ? PRODUCER_UNINIT : PRODUCER_IDLE;
     if (producer_set_identity(p, c, conf, client_id, errstr, sz) == -1) {
         rd_kafka_conf_destroy(conf);
         free(p);
@@ -209,114 +228,136 @@ rd_kafka_topic_t *producer_topic(struct producer *p, const char *name, char *err
     return rkt;
 }
 
-/* Logs a transactional API error. @returns its class for the caller. */
-static enum producer_outcome producer_txn_error(rd_kafka_error_t *error, const char *what,
-                                                int *retry) {
-    *retry = rd_kafka_error_is_retriable(error);
-    enum producer_outcome o = rd_kafka_error_is_fatal(error) ? PRODUCER_FAILED : PRODUCER_ABORTED;
-    log_at(*retry ? LOG_INFO : LOG_WARN, NULL, "%s: %s%s", what, rd_kafka_error_string(error),
-           *retry                 ? " (retrying)"
-           : o == PRODUCER_FAILED ? " (fatal)"
-                                  : "");
+/* What a failed transactional call leaves to do. */
+enum producer_txn_err {
+    PRODUCER_TXN_RETRY, /* transient: the same call again */
+    PRODUCER_TXN_ABORT, /* the transaction failed: abort it */
+    PRODUCER_TXN_FATAL, /* fenced or fatal: this instance must stop */
+};
+
+/* Logs a transactional API error and frees it. @returns its class. */
+static enum producer_txn_err producer_txn_error(rd_kafka_error_t *error, const char *what) {
+    enum producer_txn_err e = rd_kafka_error_is_retriable(error) ? PRODUCER_TXN_RETRY
+                              : rd_kafka_error_is_fatal(error)   ? PRODUCER_TXN_FATAL
+                                                                 : PRODUCER_TXN_ABORT;
+    log_at(e == PRODUCER_TXN_RETRY ? LOG_INFO : LOG_WARN, NULL, "%s: %s%s", what,
+           rd_kafka_error_string(error),
+           e == PRODUCER_TXN_RETRY   ? " (retrying)"
+           : e == PRODUCER_TXN_FATAL ? " (fatal)"
+                                     : "");
     rd_kafka_error_destroy(error);
-    return o;
+    return e;
 }
 
-/* Opens a transaction, initialising transactions on first use (this waits
- * for the coordinator and fences an earlier incarnation of this instance).
- * @returns 0, or -1 when not possible now (logged; fatal ones stop the service). */
 /* One attempt at initialising transactions. @returns 0, or -1 (logged; a
  * fatal error stops the service; retriable or not, the caller tries again). */
+/* UNINIT -> IDLE: initialises transactions (waits for the coordinator,
+ * fences an earlier run of this instance). @returns 0, or -1 (logged; a fatal
+ * error stops the service; retriable or not, the caller tries again). */
 static int producer_init_once(struct producer *p) {
-    int retry;
     rd_kafka_error_t *error = rd_kafka_init_transactions(p->rk, PRODUCER_CALL_MS);
     if (!error) {
-        p->txn_ready = 1;
+        p->state = PRODUCER_IDLE;
         return 0;
     }
-    if (producer_txn_error(error, "init transactions", &retry) == PRODUCER_FAILED)
+    switch (producer_txn_error(error, "init transactions")) {
+    case PRODUCER_TXN_FATAL:
         kafka_fail("cannot initialise transactions");
-    else if (!retry)
+        break;
+    case PRODUCER_TXN_ABORT:
         rd_kafka_poll(p->rk, 100); /* neither retriable nor fatal: again, not in a spin */
-    return -1;
-}
-
-static int producer_txn_begin(struct producer *p) {
-    int retry;
-    rd_kafka_error_t *error;
-    if (!p->txn_ready && producer_init_once(p) == -1) return -1;
-    if ((error = rd_kafka_begin_transaction(p->rk))) {
-        if (producer_txn_error(error, "begin transaction", &retry) == PRODUCER_FAILED)
-            kafka_fail("cannot begin a transaction");
-        return -1;
+        break;
+    case PRODUCER_TXN_RETRY:
+        break;
     }
-    p->txn_open = 1;
-    return 0;
+    return -1;
 }
 
 int producer_init(struct producer *p) {
-    while (p->transactional && !p->txn_ready && kafka_running())
+    while (p->state == PRODUCER_UNINIT && kafka_running())
         producer_init_once(p);
-    return !p->transactional || p->txn_ready ? 0 : -1;
+    return p->state == PRODUCER_UNINIT ? -1 : 0;
 }
 
-static int producer_finish_abort(struct producer *p) {
-    int retry;
+/* -> IDLE, or ABORTING while the abort has not ended. @returns 0 once ended. */
+static int producer_txn_abort(struct producer *p) {
     rd_kafka_error_t *error = rd_kafka_abort_transaction(p->rk, PRODUCER_CALL_MS);
+    p->state = PRODUCER_IDLE;
+    if (!error) return 0;
+    if (producer_txn_error(error, "abort transaction") == PRODUCER_TXN_FATAL) {
+        kafka_fail("transaction state lost (fenced by another instance?)");
+        return -1;
+    }
+    p->state = PRODUCER_ABORTING;
+    return -1;
+}
+
+/* COMMITTING -> IDLE: a commit that timed out can only be resumed (an abort
+ * would conflict with it) until Kafka says how it ended.
+ * @returns 0 once it ended, else -1. */
+static int producer_txn_resume_commit(struct producer *p) {
+    rd_kafka_error_t *error = rd_kafka_commit_transaction(p->rk, PRODUCER_CALL_MS);
     if (!error) {
-        p->must_abort = 0;
+        p->state = PRODUCER_IDLE;
+        log_info("the batch whose commit timed out was committed after all");
         return 0;
     }
-    p->must_abort = 1;
-    if (producer_txn_error(error, "abort transaction", &retry) == PRODUCER_FAILED) {
-        p->must_abort = 0;
+    switch (producer_txn_error(error, "resume commit")) {
+    case PRODUCER_TXN_RETRY:
+        return -1;
+    case PRODUCER_TXN_FATAL:
+        p->state = PRODUCER_IDLE;
         kafka_fail("transaction state lost (fenced by another instance?)");
+        return -1;
+    case PRODUCER_TXN_ABORT:
+        break;
+    }
+    return producer_txn_abort(p); /* it failed: nothing of it will be visible */
+}
+
+/* Brings the producer to IDLE (or leaves it OPEN): finishes what an earlier
+ * batch left unsettled. @returns 0, or -1 with errstr saying what is left. */
+static int producer_settle(struct producer *p, char *errstr, size_t sz) {
+    switch (p->state) {
+    case PRODUCER_IDLE:
+    case PRODUCER_OPEN:
+        return 0;
+    case PRODUCER_UNINIT:
+        if (producer_init_once(p) == 0) return 0;
+        snprintf(errstr, sz, "transactions are not initialised yet");
+        return -1;
+    case PRODUCER_COMMITTING:
+        if (producer_txn_resume_commit(p) == 0) return 0;
+        snprintf(errstr, sz, "the last batch's commit is still unresolved");
+        return -1;
+    case PRODUCER_ABORTING:
+        if (producer_txn_abort(p) == 0) return 0;
+        snprintf(errstr, sz, "the last transaction is still aborting");
+        return -1;
     }
     return -1;
 }
 
-/* A commit that timed out can only be resumed (an abort would conflict with
- * it) until Kafka says how it ended. @returns 0 once it ended, else -1. */
-static int producer_finish_commit(struct producer *p) {
-    int retry;
-    rd_kafka_error_t *error = rd_kafka_commit_transaction(p->rk, PRODUCER_CALL_MS);
-    if (!error) {
-        p->must_commit = 0;
-        log_info("the batch whose commit timed out was committed after all");
-        return 0;
-    }
-    enum producer_outcome o = producer_txn_error(error, "resume commit", &retry);
-    if (retry) return -1;
-    p->must_commit = 0;
-    if (o == PRODUCER_FAILED) {
-        kafka_fail("transaction state lost (fenced by another instance?)");
-        return -1;
-    }
-    return producer_finish_abort(p); /* it failed: nothing of it will be visible */
-}
-
+/* IDLE -> OPEN, settling first. @returns 0, or -1 (errstr set). */
 static int producer_open_batch(struct producer *p, char *errstr, size_t sz) {
-    if (p->batch_open) return 0;
+    if (p->state == PRODUCER_OPEN) return 0;
     /* each attempt below waits for Kafka, but never spin if one does not */
     if (p->refused_ms && clock_now_ms() - p->refused_ms < 100) rd_kafka_poll(p->rk, 100);
     p->refused_ms = 0;
-    if (p->must_commit && producer_finish_commit(p) == -1) {
-        snprintf(errstr, sz, "the last batch's commit is still unresolved");
+    rd_kafka_error_t *error;
+    if (producer_settle(p, errstr, sz) == -1) {
         p->refused_ms = clock_now_ms();
         return -1;
     }
-    if (p->must_abort && producer_finish_abort(p) == -1) {
-        snprintf(errstr, sz, "the last transaction is still aborting");
-        p->refused_ms = clock_now_ms();
-        return -1;
-    }
-    if (p->transactional && producer_txn_begin(p) == -1) {
+    if (p->transactional && (error = rd_kafka_begin_transaction(p->rk))) {
+        if (producer_txn_error(error, "begin transaction") == PRODUCER_TXN_FATAL)
+            kafka_fail("cannot begin a transaction");
         snprintf(errstr, sz, "no transaction could be opened");
         p->refused_ms = clock_now_ms();
         return -1;
     }
-    p->batch_open = 1;
-    p->batch_failed = 0;
+    p->state = PRODUCER_OPEN;
+    p->failed_deliveries = 0;
     return 0;
 }
 
@@ -379,38 +420,53 @@ static int producer_keep_trying(const struct producer *p, const struct consumer 
     return now - *stop_seen_ms < PRODUCER_SHUTDOWN_GRACE_MS;
 }
 
+/* Adds the input offsets to the open transaction, within the commit timeout
+ * too: with the group coordinator gone it would go on for as long as the
+ * outage. A failed attempt leaves nothing in progress (librdkafka does not
+ * resume this call), so the transaction can be aborted after it.
+ * @returns 0, or what the last error says to do (never RETRY). */
+static int producer_txn_send_offsets(struct producer *p,
+                                     const rd_kafka_topic_partition_list_t *offsets,
+                                     struct consumer *c, long long started, long long *stop_seen,
+                                     enum producer_txn_err *err) {
+    rd_kafka_consumer_group_metadata_t *group = consumer_group_metadata(c);
+    rd_kafka_error_t *error;
+    *err = PRODUCER_TXN_RETRY;
+    while (
+        (error = rd_kafka_send_offsets_to_transaction(p->rk, offsets, group, PRODUCER_CALL_MS)) &&
+        (*err = producer_txn_error(error, "send offsets")) == PRODUCER_TXN_RETRY &&
+        producer_keep_trying(p, c, started, stop_seen))
+        ;
+    rd_kafka_consumer_group_metadata_destroy(group);
+    if (!error) return 0;
+    if (*err == PRODUCER_TXN_RETRY) *err = PRODUCER_TXN_ABORT; /* gave up: abortable */
+    return -1;
+}
+
 static enum producer_outcome producer_commit_txn(struct producer *p,
                                                  const rd_kafka_topic_partition_list_t *offsets,
                                                  struct consumer *c) {
     long long stop_seen = -1, started = clock_now_ms();
-    int retry = 0;
-    enum producer_outcome o = PRODUCER_COMMITTED;
-    if (offsets && offsets->cnt > 0) {
-        rd_kafka_consumer_group_metadata_t *group = consumer_group_metadata(c);
-        /* within the commit timeout too: with the group coordinator gone it
-         * would go on for as long as the outage. A failed attempt leaves
-         * nothing in progress (librdkafka does not resume this call), so the
-         * transaction can be aborted after it. */
-        do {
-            rd_kafka_error_t *error =
-                rd_kafka_send_offsets_to_transaction(p->rk, offsets, group, PRODUCER_CALL_MS);
-            o = error ? producer_txn_error(error, "send offsets", &retry) : PRODUCER_COMMITTED;
-        } while (o != PRODUCER_COMMITTED && retry &&
-                 producer_keep_trying(p, c, started, &stop_seen));
-        rd_kafka_consumer_group_metadata_destroy(group);
+    enum producer_txn_err err = PRODUCER_TXN_RETRY;
+    rd_kafka_error_t *error = NULL;
+    if (offsets && offsets->cnt > 0 &&
+        producer_txn_send_offsets(p, offsets, c, started, &stop_seen, &err) == -1)
+        return err == PRODUCER_TXN_FATAL ? PRODUCER_FAILED : PRODUCER_ABORTED;
+    while ((error = rd_kafka_commit_transaction(p->rk, PRODUCER_CALL_MS)) &&
+           (err = producer_txn_error(error, "commit transaction")) == PRODUCER_TXN_RETRY &&
+           producer_keep_trying(p, c, started, &stop_seen))
+        ;
+    if (!error) return PRODUCER_COMMITTED;
+    switch (err) {
+    case PRODUCER_TXN_RETRY: /* gave up waiting: only Kafka knows; the next batch asks first */
+        p->state = PRODUCER_COMMITTING;
+        return PRODUCER_UNKNOWN;
+    case PRODUCER_TXN_FATAL:
+        return PRODUCER_FAILED;
+    case PRODUCER_TXN_ABORT:
+        break;
     }
-    while (o == PRODUCER_COMMITTED) {
-        rd_kafka_error_t *error = rd_kafka_commit_transaction(p->rk, PRODUCER_CALL_MS);
-        if (!error) break;
-        o = producer_txn_error(error, "commit transaction", &retry);
-        if (retry && producer_keep_trying(p, c, started, &stop_seen)) {
-            o = PRODUCER_COMMITTED; /* again */
-        } else if (retry) {
-            p->must_commit = 1; /* only Kafka knows; the next batch asks first */
-            o = PRODUCER_UNKNOWN;
-        }
-    }
-    return o;
+    return PRODUCER_ABORTED;
 }
 
 static enum producer_outcome producer_commit_flush(struct producer *p,
@@ -420,7 +476,7 @@ static enum producer_outcome producer_commit_flush(struct producer *p,
     while (rd_kafka_flush(p->rk, PRODUCER_CALL_MS) != RD_KAFKA_RESP_ERR_NO_ERROR)
         if (!producer_keep_trying(p, c, started, &stop_seen) || kafka_fatal())
             return PRODUCER_ABORTED;
-    if (p->batch_failed) return PRODUCER_ABORTED;
+    if (p->failed_deliveries) return PRODUCER_ABORTED;
     if (offsets && offsets->cnt > 0 && consumer_commit(c, offsets) == -1)
         return PRODUCER_ABORTED; /* delivered but not committed: the redo duplicates */
     return PRODUCER_COMMITTED;
@@ -458,33 +514,36 @@ enum producer_outcome producer_commit(struct producer *p,
                                       struct consumer *c) {
     char err[128];
     int has_offsets = offsets && offsets->cnt > 0;
-    if (!p->batch_open && !has_offsets) return PRODUCER_COMMITTED;
+    if (p->state != PRODUCER_OPEN && !has_offsets) return PRODUCER_COMMITTED;
     if (producer_open_batch(p, err, sizeof(err)) == -1) return PRODUCER_ABORTED;
     enum producer_outcome o = p->transactional ? producer_commit_txn(p, offsets, c)
                                                : producer_commit_flush(p, offsets, c);
-    if (o == PRODUCER_COMMITTED) {
+    switch (o) {
+    case PRODUCER_COMMITTED:
         producer_count_committed(p, offsets, c);
-        p->batch_open = p->txn_open = 0;
-    } else if (o == PRODUCER_UNKNOWN) {
+        p->state = PRODUCER_IDLE;
+        break;
+    case PRODUCER_UNKNOWN: /* COMMITTING: the next batch settles it */
         metric_add(p->unknown, 1);
         producer_forget_batch(p, c);
-        p->batch_open = p->txn_open = 0;
-    } else {
+        break;
+    case PRODUCER_ABORTED:
+    case PRODUCER_FAILED:
         producer_forget_batch(p, c);
         producer_abort(p);
+        break;
     }
     return o;
 }
 
 void producer_abort(struct producer *p) {
-    if (!p->batch_open) return;
+    if (p->state != PRODUCER_OPEN) return;
     metric_add(p->aborts, 1);
     producer_forget_batch(p, NULL);
-    p->batch_open = 0;
-    if (!p->txn_open) return;
+    p->state = PRODUCER_IDLE;
+    if (!p->transactional) return;
     metric_add(p->txn_aborts, 1);
-    p->txn_open = 0;
-    producer_finish_abort(p); /* when it times out, the next batch finishes it first */
+    producer_txn_abort(p); /* when it times out (ABORTING), the next batch finishes it */
 }
 
 void producer_set_commit_timeout(struct producer *p, long timeout_ms) {
@@ -511,7 +570,7 @@ void producer_count_on_commit(struct producer *p, struct metric *m, long n) {
 }
 
 int producer_batch_open(const struct producer *p) {
-    return p->batch_open;
+    return p->state == PRODUCER_OPEN;
 }
 
 int producer_poll(struct producer *p, int timeout_ms) {

@@ -1,7 +1,6 @@
 #include "stage.h"
 
 #include "batch.h"
-#include "clock.h"
 #include "consumer.h"
 #include "intake.h"
 #include "kafka.h"
@@ -45,45 +44,6 @@ static const struct cfg_setting stage_rows[] = {
     CFG_INT("max_event_bytes", struct stage, max_event_bytes, 65536, 64, 1 << 20),
 };
 const struct cfg_section stage_section = CFG_SECTION("stage", stage_rows);
-
-/* Commits the batch's output together with its input offsets, or, when that
- * fails, rewinds the input to the batch start and does it again (exactly-once:
- * nothing of the failed batch is visible; at-least-once: the redone events may
- * reach the output twice). Partitions that were lost belong to another member
- * already: their batch is abandoned, and the new owner redoes it. */
-static void stage_finish_batch(struct stage *st, int may_commit) {
-    struct batch *b = &st->batch;
-    if (!may_commit) {
-        producer_abort(st->producer);
-        batch_reset(b);
-        return;
-    }
-    switch (producer_commit(st->producer, b->next, st->consumer)) {
-    case PRODUCER_COMMITTED:
-        break;
-    case PRODUCER_ABORTED:
-        log_warn("batch of %ld events not committed; redoing it", b->count);
-        metric_add(st->redone, b->count);
-        /* going on past events whose output is not durable would commit over them */
-        if (b->start && consumer_seek(st->consumer, b->start) == -1)
-            service_fail("cannot rewind the input");
-        break;
-    case PRODUCER_FAILED:
-        service_fail("cannot commit: this instance was fenced or Kafka failed fatally");
-        break;
-    case PRODUCER_UNKNOWN: /* only when stopping: the next run resumes from what Kafka decided */
-        log_warn("stopping with the commit of %ld events unresolved", b->count);
-        break;
-    }
-    batch_reset(b);
-}
-
-static void stage_on_revoke(const rd_kafka_topic_partition_list_t *parts, int lost, void *arg) {
-    (void)parts;
-    /* commit while we still own the partitions; lost ones belong to someone
-     * else already (bounded: PRODUCER_REBALANCE_COMMIT_MS) */
-    stage_finish_batch(arg, !lost);
-}
 
 /* Writes the topped event to st->topped. An input without a key (a seed producer
  * may omit it) is keyed by order id, so an order stays on one partition.
@@ -150,18 +110,6 @@ static enum stage_step stage_handle(struct stage *st, const rd_kafka_message_t *
     return STAGE_STOP;
 }
 
-/* Aborts the batch and rewinds to its start, and to the first unhandled
- * message of every other partition, so all of it is read again. */
-static void stage_redo(struct stage *st, rd_kafka_message_t *const *unhandled, size_t n) {
-    rd_kafka_topic_partition_list_t *from = batch_redo_offsets(&st->batch, unhandled, n);
-    metric_add(st->redone, st->batch.count);
-    producer_abort(st->producer);
-    batch_reset(&st->batch);
-    if (!from || consumer_seek(st->consumer, from) == -1) service_fail("cannot rewind the input");
-    if (from) rd_kafka_topic_partition_list_destroy(from);
-    producer_poll(st->producer, PRODUCER_REDO_PAUSE_MS);
-}
-
 static void stage_register_metrics(struct stage *st) {
     st->redone = metrics_register(METRIC_COUNTER, "pizza_stage_redone_events_total",
                                   "Events reprocessed after a failed delivery", NULL);
@@ -176,7 +124,7 @@ static int stage_open(struct stage *st) {
     struct service *s = &st->svc;
     char err[512];
     const char *topics[] = {st->in_topic, NULL};
-    struct consumer_hooks hooks = {NULL, stage_on_revoke, st};
+    struct consumer_hooks hooks = {NULL, NULL, batch_on_revoke, &st->batch};
     stage_register_metrics(st);
     if (!(st->producer = producer_new(s->cfg, s->name, s->exactly_once, err, sizeof(err))) ||
         !(st->out = producer_topic(st->producer, st->out_topic, err, sizeof(err))) ||
@@ -185,6 +133,7 @@ static int stage_open(struct stage *st) {
         log_error("kafka: %s", err);
         return -1;
     }
+    batch_init(&st->batch, st->producer, NULL, st->redone);
     s->ready = stage_ready;
     s->ready_arg = st;
     if (service_start_http(s, NULL, 0) == -1) return -1;
@@ -196,6 +145,7 @@ static int stage_open(struct stage *st) {
         log_error("kafka: %s", err);
         return -1;
     }
+    st->batch.consumer = st->consumer;
     atomic_store(&st->consumer_up, 1);
     log_info("topping %s: %s -> %s (group %s, %s)", st->def->field, st->in_topic, st->out_topic,
              st->group, s->exactly_once ? "exactly-once" : "at-least-once");
@@ -217,17 +167,16 @@ static void stage_run(struct stage *st) {
         enum stage_step step = STAGE_HANDLED;
         while (done < n && (step = stage_handle(st, msgs[done])) == STAGE_HANDLED)
             rd_kafka_message_destroy(msgs[done++]);
-        if (step == STAGE_REDO) stage_redo(st, msgs + done, n - done);
+        if (step == STAGE_REDO) batch_redo(&st->batch, msgs + done, n - done);
         for (size_t i = done; i < n; i++)
             rd_kafka_message_destroy(msgs[i]); /* read again: by the redo, or the next owner */
         if (step == STAGE_STOP) break;
         producer_poll(st->producer, 0);
-        if (st->batch.count && (n == 0 || st->batch.count >= st->max_batch ||
-                                clock_now_ms() - st->batch.started_ms >= st->max_batch_ms))
-            stage_finish_batch(st, 1);
+        if (batch_due(&st->batch, st->max_batch, st->max_batch_ms, n == 0))
+            batch_finish(&st->batch, 1);
     }
     watchdog_step("committing the last batch");
-    if (st->consumer) stage_finish_batch(st, 1);
+    if (st->consumer) batch_finish(&st->batch, 1);
 }
 
 int stage_main(const struct stage_def *def, int argc, char **argv) {
@@ -251,7 +200,7 @@ int stage_main(const struct stage_def *def, int argc, char **argv) {
     consumer_free(st.consumer); /* leaves the group; the revoke hook commits */
     watchdog_step("flushing the producer");
     producer_free(st.producer, 2000); /* batches are committed or aborted by now */
-    batch_reset(&st.batch);
+    batch_free(&st.batch);
     intake_free(&st.intake);
     buf_free(&st.topped);
     service_shutdown(&st.svc);

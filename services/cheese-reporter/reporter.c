@@ -93,6 +93,8 @@ static int reporter_open(struct reporter *r) {
         log_error("kafka: %s", err);
         return -1;
     }
+    const struct batch_owner owner = {sync_seal, sync_ended, r, 0};
+    batch_init(&r->batch, r->producer, &owner, r->redone);
     s->ready = reporter_ready;
     s->ready_arg = r;
     log_info("counting %s (group %s, changelog %s, %s)", r->topic, r->group, r->changelog_topic,
@@ -116,7 +118,7 @@ static int reporter_start(struct reporter *r) {
     struct service *s = &r->svc;
     char err[512];
     const char *topics[] = {r->topic, NULL};
-    struct consumer_hooks hooks = {sync_on_assign, sync_on_revoke, r};
+    struct consumer_hooks hooks = {sync_on_assign, r, batch_on_revoke, &r->batch};
     if (producer_init(r->producer) == -1) return -1;
     if (changelog_restore(r->changelog, sync_apply, r) == -1) {
         if (service_running()) service_fail("cannot restore the counts");
@@ -129,6 +131,7 @@ static int reporter_start(struct reporter *r) {
         service_fail("cannot join the consumer group");
         return -1;
     }
+    r->batch.consumer = c;
     r->consumer = c;
     return 0;
 }
@@ -140,17 +143,16 @@ static int reporter_handle(struct reporter *r, const rd_kafka_message_t *m) {
     if (atomic_load(&r->halted)) return -1;
     enum intake_rc rc = intake_decode(&r->intake, m, &ev); /* poison: dead-lettered in this batch */
     if (rc == INTAKE_STOPPING) return -1;
-    struct pending_part *part = pending_part(&r->batch, m->partition, m->offset,
-                                             ledger_next_offset(r->ledger, m->partition));
+    struct pending_part *part =
+        pending_part(&r->pending, m->partition, ledger_next_offset(r->ledger, m->partition));
     if (!part) {
         service_fail("out of memory counting an event");
         return -1;
     }
     if (rc == INTAKE_OK && m->offset >= part->base) /* below base: in the committed counts */
         tally_add(part->delta, ev->value[EVENT_CHEESE], 1);
-    if (r->batch.count == 0) r->batch.started_ms = clock_now_ms();
-    pending_track(&r->batch, part, m->offset);
-    if (rc == INTAKE_REDO) sync_redo_batch(r); /* tracked first: the rewind reads it again */
+    batch_track(&r->batch, m);
+    if (rc == INTAKE_REDO) batch_redo(&r->batch, NULL, 0); /* tracked first: read again */
     return 0;
 }
 
@@ -160,19 +162,17 @@ static int reporter_handle(struct reporter *r, const rd_kafka_message_t *m) {
  * partitions other instances count. */
 void reporter_run(struct reporter *r) {
     if (reporter_start(r) == -1) return;
-    struct pending *b = &r->batch;
+    struct batch *b = &r->batch;
     while (service_running()) {
         rd_kafka_message_t *m = consumer_poll(r->consumer, b->count ? 0 : 100);
         int stop = m && reporter_handle(r, m) == -1;
         if (m) rd_kafka_message_destroy(m);
         if (stop) break;
         producer_poll(r->producer, 0);
-        if (b->count &&
-            (!m || b->count >= r->max_batch || clock_now_ms() - b->started_ms >= r->max_batch_ms))
-            sync_finish_batch(r, 1);
+        if (batch_due(b, r->max_batch, r->max_batch_ms, !m)) batch_finish(b, 1);
         if (!b->count) changelog_poll(r->changelog, sync_apply, r, 0);
     }
-    sync_finish_batch(r, 1);
+    batch_finish(b, 1);
 }
 
 int reporter_shutdown(struct reporter *r, int init_rc) {
@@ -184,7 +184,8 @@ int reporter_shutdown(struct reporter *r, int init_rc) {
     producer_free(r->producer, 2000); /* batches are committed or aborted by now */
     watchdog_step("closing the changelog reader");
     changelog_free(r->changelog);
-    pending_free(&r->batch);
+    batch_free(&r->batch);
+    pending_free(&r->pending);
     intake_free(&r->intake);
     service_shutdown(&r->svc);
     ledger_free(r->ledger);

@@ -2,12 +2,13 @@
 #define PIZZA_REPORTER_H
 #include <stdatomic.h>
 
-#include "pending.h"
+#include "batch.h"
 #include "changelog.h"
 #include "consumer.h"
 #include "intake.h"
 #include "ledger.h"
 #include "metrics.h"
+#include "pending.h"
 #include "producer.h"
 #include "service.h"
 
@@ -26,7 +27,8 @@ struct reporter {
     struct changelog *changelog;
     struct consumer *_Atomic consumer; /* set once subscribed; /ready reads it */
     struct ledger *ledger;
-    struct pending batch;
+    struct batch batch;     /* consumed since the last commit */
+    struct pending pending; /* what the batch counted */
     /* set when the counts could go wrong (e.g. a partition's state was not
      * restored): nothing more is counted or committed */
     atomic_int halted;

@@ -156,15 +156,8 @@ void sync_on_assign(rd_kafka_topic_partition_list_t *parts, void *arg) {
     }
 }
 
-void sync_on_revoke(const rd_kafka_topic_partition_list_t *parts, int lost, void *arg) {
-    (void)parts;
-    /* commit while we still own the partitions; lost ones belong to someone
-     * else already (bounded: PRODUCER_REBALANCE_COMMIT_MS) */
-    sync_finish_batch(arg, !lost);
-}
-
 /* Sends the snapshot of one partition: its committed counts plus the batch's
- * delta, ending at the batch's next offset. @returns 0, or -1 (logged). */
+ * delta, ending at part->next. @returns 0, or -1 (logged). */
 static int sync_send_snapshot(struct reporter *r, struct pending_part *part) {
     char key[PIZZA_SNAPSHOT_TOPIC_MAX + 16], err[256];
     size_t len = 0;
@@ -196,7 +189,7 @@ static int sync_send_snapshot(struct reporter *r, struct pending_part *part) {
 
 /* The batch is committed: its snapshots are the committed state now. */
 static void sync_apply_batch(struct reporter *r) {
-    struct pending *b = &r->batch;
+    struct pending *b = &r->pending;
     for (int i = 0; i < b->n; i++) {
         struct pending_part *part = &b->parts[i];
         if (ledger_apply(r->ledger, part->partition, part->next, part->merged) == -1)
@@ -206,54 +199,33 @@ static void sync_apply_batch(struct reporter *r) {
     metric_add(r->snapshots_written, b->n);
 }
 
-/* The batch is not committed: count it again from its start. */
-static void sync_rewind(struct reporter *r) {
-    rd_kafka_topic_partition_list_t *start = pending_offsets(&r->batch, r->topic, 1);
-    log_warn("batch of %ld events not committed; counting it again", r->batch.count);
-    metric_add(r->redone, r->batch.count);
-    /* going on past uncommitted counts would commit a snapshot without them */
-    if (!start || consumer_seek(r->consumer, start) == -1) sync_halt(r, "cannot rewind the input");
-    if (start) rd_kafka_topic_partition_list_destroy(start);
-}
-
-void sync_redo_batch(struct reporter *r) {
-    producer_abort(r->producer);
-    if (!atomic_load(&r->halted)) sync_rewind(r);
-    pending_reset(&r->batch);
-    producer_poll(r->producer, PRODUCER_REDO_PAUSE_MS);
-}
-
-void sync_finish_batch(struct reporter *r, int may_commit) {
-    struct pending *b = &r->batch;
-    if (b->n == 0 && !producer_batch_open(r->producer)) return;
-    if (!may_commit || atomic_load(&r->halted)) {
-        producer_abort(r->producer);
-        pending_reset(b);
-        return;
+int sync_seal(struct batch *b, void *arg) {
+    struct reporter *r = arg;
+    if (atomic_load(&r->halted)) return -1;
+    for (int i = 0; i < r->pending.n; i++) {
+        struct pending_part *part = &r->pending.parts[i];
+        rd_kafka_topic_partition_t *next =
+            rd_kafka_topic_partition_list_find(b->next, r->topic, part->partition);
+        if (!next) return -1; /* every counted partition was tracked */
+        /* the group's offset and the snapshot end at the same place */
+        next->offset = part->next = pending_snapshot_next(part, next->offset);
+        if (sync_send_snapshot(r, part) == -1) return -1;
     }
-    enum producer_outcome o = PRODUCER_ABORTED;
-    rd_kafka_topic_partition_list_t *next = pending_offsets(b, r->topic, 0);
-    int written = next != NULL;
-    for (int i = 0; written && i < b->n; i++)
-        written = sync_send_snapshot(r, &b->parts[i]) == 0;
-    if (written)
-        o = producer_commit(r->producer, next, r->consumer);
-    else
-        producer_abort(r->producer);
-    if (next) rd_kafka_topic_partition_list_destroy(next);
+    return 0;
+}
+
+void sync_ended(void *arg, enum producer_outcome o) {
+    struct reporter *r = arg;
     switch (o) {
     case PRODUCER_COMMITTED:
         sync_apply_batch(r);
         break;
+    case PRODUCER_FAILED: /* the batch has stopped the service: commit nothing more */
+        atomic_store(&r->halted, 1);
+        break;
     case PRODUCER_ABORTED:
-        if (!atomic_load(&r->halted)) sync_rewind(r);
-        break;
-    case PRODUCER_FAILED:
-        sync_halt(r, "cannot commit: this instance was fenced or Kafka failed fatally");
-        break;
     case PRODUCER_UNKNOWN: /* only when stopping: the next start restores what Kafka decided */
-        log_warn("stopping with a batch's commit unresolved");
         break;
     }
-    pending_reset(b);
+    pending_reset(&r->pending);
 }

@@ -2,6 +2,7 @@
 #define PIZZA_SYNC_H
 #include <librdkafka/rdkafka.h>
 
+#include "batch.h"
 #include "reporter.h"
 
 /* How cheese-reporter keeps its ledger, its changelog and its group's
@@ -14,15 +15,13 @@ void sync_apply(const rd_kafka_message_t *m, void *arg);
  * assigned partition, the snapshot the group's committed offset was written
  * with, then starts each partition where its snapshot ends. */
 void sync_on_assign(rd_kafka_topic_partition_list_t *parts, void *arg);
-/** consumer_hooks.on_revoke: commits the open batch (lost: drops it). */
-void sync_on_revoke(const rd_kafka_topic_partition_list_t *parts, int lost, void *arg);
-/** Ends the open batch: writes its snapshots and commits them with the input
- * offsets in one transaction, then applies them to the ledger; when that
- * fails, rewinds the input to the batch start. may_commit 0: drop it. */
-void sync_finish_batch(struct reporter *r, int may_commit);
-/** Kafka refused the batch for reasons of its own (not its events'): aborts
- * it, rewinds the input to its start and pauses before the next attempt. */
-void sync_redo_batch(struct reporter *r);
+/** batch_owner.seal: writes the snapshot of every partition the batch
+ * counted (committed counts + the batch's), ending where the batch's
+ * offsets do. @returns 0, or -1 (the batch is redone; halted: dropped). */
+int sync_seal(struct batch *b, void *reporter);
+/** batch_owner.ended: a committed batch's snapshots become the ledger's
+ * committed state; any other outcome just forgets them. */
+void sync_ended(void *reporter, enum producer_outcome o);
 /** Stops counting and committing for good, and the service with it. */
 void sync_halt(struct reporter *r, const char *why);
 

@@ -150,7 +150,7 @@ static void pizza_finish(struct pizza_service *ps, int may_commit) {
     order_answer_all(ps, ps->batch_orders, o);
     ps->batch_orders = NULL;
     ps->batch_failed = 0;
-    batch_reset(&ps->batch);
+    batch_free(&ps->batch);
 }
 
 static void pizza_on_revoke(const rd_kafka_topic_partition_list_t *parts, int lost, void *arg) {
@@ -236,7 +236,7 @@ static int pizza_prepare(struct pizza_service *ps) {
     struct service *s = &ps->svc;
     char err[512];
     const char *topics[] = {ps->done_topic, NULL};
-    struct consumer_hooks hooks = {NULL, pizza_on_revoke, ps};
+    struct consumer_hooks hooks = {NULL, NULL, pizza_on_revoke, ps};
     if (producer_init(ps->producer) == -1) return -1;
     if (changelog_restore(ps->changelog, order_log_apply, ps) == -1) {
         if (service_running()) service_fail("cannot restore the orders");
@@ -303,7 +303,7 @@ int pizza_shutdown(struct pizza_service *ps, int init_rc) {
     service_shutdown(&ps->svc);
     orders_free(ps->orders);
     ratelimit_free(ps->post_limit);
-    batch_reset(&ps->batch);
+    batch_free(&ps->batch);
     intake_free(&ps->intake);
     buf_free(&ps->encoded);
     if (init_rc == 0) {

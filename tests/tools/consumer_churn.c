@@ -110,7 +110,7 @@ int main(int argc, char **argv) {
         return rc == 0 ? 0 : 2;
     }
     struct churn ch = {0};
-    struct consumer_hooks hooks = {churn_on_assign, churn_on_revoke, &ch};
+    struct consumer_hooks hooks = {churn_on_assign, &ch, churn_on_revoke, &ch};
     struct consumer *c =
         consumer_new(cf, "consumer-churn", argv[3], topics, &hooks, err, sizeof(err));
     if (!c) {
