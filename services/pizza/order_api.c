@@ -173,7 +173,10 @@ static enum http_result order_accept(struct pizza_service *ps, struct http_req *
         free(po);
         metric_add(ps->posts_busy, 1);
         return order_reject(r, "too many pizzas in progress; retry later");
-    default:
+    case ORDERS_NOMEM:
+    case ORDERS_DUPLICATE: /* a fresh random id: never */
+    case ORDERS_UNKNOWN:
+    case ORDERS_INVALID:
         free(po);
         return order_reject(r, "cannot store the order");
     }

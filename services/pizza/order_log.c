@@ -73,8 +73,14 @@ static void order_log_count(struct pizza_service *ps, enum orders_rc rc, const c
         metric_add(ps->pizzas_stray, 1);
         log_at(LOG_DEBUG, w, "pizza of unknown order %s", order_id);
         break;
-    default:
+    case ORDERS_NOMEM:
         log_at(LOG_ERROR, w, "out of memory storing a pizza");
+        break;
+    case ORDERS_FULL: /* only orders_create refuses for these */
+    case ORDERS_BUSY:
+    case ORDERS_INVALID:
+        log_at(LOG_ERROR, w, "pizza of order %s not stored", order_id);
+        break;
     }
 }
 
