@@ -23,7 +23,5 @@ void sync_finish_batch(struct reporter *r, int may_commit);
 /** Kafka refused the batch for reasons of its own (not its events'): aborts
  * it, rewinds the input to its start and pauses before the next attempt. */
 void sync_redo_batch(struct reporter *r);
-/** Stops counting and committing for good, and the service with it. */
-void sync_halt(struct reporter *r, const char *why);
 
 #endif
