@@ -222,9 +222,6 @@ static enum producer_outcome producer_txn_error(rd_kafka_error_t *error, const c
     return o;
 }
 
-/* Opens a transaction, initialising transactions on first use (this waits
- * for the coordinator and fences an earlier incarnation of this instance).
- * @returns 0, or -1 when not possible now (logged; fatal ones stop the service). */
 /* One attempt at initialising transactions. @returns 0, or -1 (logged; a
  * fatal error stops the service; retriable or not, the caller tries again). */
 static int producer_init_once(struct producer *p) {
@@ -241,6 +238,9 @@ static int producer_init_once(struct producer *p) {
     return -1;
 }
 
+/* Opens a transaction, initialising transactions on first use (this waits
+ * for the coordinator and fences an earlier incarnation of this instance).
+ * @returns 0, or -1 when not possible now (logged; fatal ones stop the service). */
 static int producer_txn_begin(struct producer *p) {
     int retry;
     rd_kafka_error_t *error;
