@@ -10,6 +10,7 @@
  * completion record (order). One thread: sockets and the Kafka queue (through
  * a pipe librdkafka writes to) share one epoll loop. Prints one JSON line;
  * exits 0 once measured, 1 when no order was accepted, 2 when it could not run. */
+#include "hash.h"
 #include "kafka.h"
 
 #include <errno.h>
@@ -106,10 +107,7 @@ static void lat_note_error(struct lat *l, const char *fmt, const char *what) {
 /* ---------------------------------------------------------------- orders */
 
 static size_t lat_hash(const char *s) {
-    size_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
+    return (size_t)hash_fnv1a(s, strlen(s));
 }
 
 /* @returns the slot of id, a free slot for it, or NULL when the table is full. */

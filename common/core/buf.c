@@ -1,7 +1,6 @@
 #include "buf.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 int buf_reserve(struct buf *b, size_t n) {
     if (b->cap - b->len >= n) return 0;
@@ -14,13 +13,6 @@ int buf_reserve(struct buf *b, size_t n) {
     if (!data) return -1;
     b->data = data;
     b->cap = cap;
-    return 0;
-}
-
-int buf_append(struct buf *b, const void *p, size_t n) {
-    if (buf_reserve(b, n) == -1) return -1;
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
     return 0;
 }
 

@@ -11,8 +11,6 @@ struct buf {
 
 /** Makes room for n more bytes. @returns 0, or -1 on allocation failure. */
 int buf_reserve(struct buf *b, size_t n);
-/** @returns 0, or -1 on allocation failure. */
-int buf_append(struct buf *b, const void *p, size_t n);
 static inline void buf_reset(struct buf *b) {
     b->len = 0;
 }

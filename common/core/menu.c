@@ -1,15 +1,13 @@
 #include "menu.h"
 
+#include "hash.h"
+
 #include <string.h>
 
 unsigned long long menu_hash(const char *a, const char *b) {
-    unsigned long long h = 0xcbf29ce484222325ULL;
-    for (const char *p = a; *p; p++)
-        h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
-    h = (h ^ 0xffu) * 0x100000001b3ULL; /* separator: ("ab","c") != ("a","bc") */
-    for (const char *p = b; *p; p++)
-        h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
-    return h;
+    uint64_t h = hash_fnv1a(a, strlen(a));
+    h = hash_fnv1a_more(h, "\xff", 1); /* separator: ("ab","c") != ("a","bc") */
+    return hash_fnv1a_more(h, b, strlen(b));
 }
 
 /* splitmix64: spreads FNV's weak low bits over a stream of draws. */

@@ -19,9 +19,9 @@ struct changelog *changelog_new(const struct cfg *c, const char *client_id, cons
                                 char *errstr, size_t sz) {
     struct changelog *cl = calloc(1, sizeof(*cl));
     rd_kafka_conf_t *conf = cl ? kafka_conf_new(c, KAFKA_CONSUMER, client_id, errstr, sz) : NULL;
-    char why[256];
     if (!conf || !(cl->topic = strdup(topic))) {
-        if (!conf) snprintf(errstr, sz, "out of memory");
+        /* a conf refused keeps kafka_conf_new's reason (e.g. a bad property) */
+        if (!cl || conf) snprintf(errstr, sz, "out of memory");
         if (conf) rd_kafka_conf_destroy(conf);
         free(cl);
         return NULL;
@@ -30,9 +30,8 @@ struct changelog *changelog_new(const struct cfg *c, const char *client_id, cons
     /* assign() wants a group.id, though this reader never joins or commits */
     snprintf(group, sizeof(group), "%s.%s.reader", client_id, topic);
     /* the end of each partition marks the end of the restore */
-    if (rd_kafka_conf_set(conf, "enable.partition.eof", "true", why, sizeof(why)) !=
-            RD_KAFKA_CONF_OK ||
-        rd_kafka_conf_set(conf, "group.id", group, why, sizeof(why)) != RD_KAFKA_CONF_OK ||
+    if (rd_kafka_conf_set(conf, "enable.partition.eof", "true", errstr, sz) != RD_KAFKA_CONF_OK ||
+        rd_kafka_conf_set(conf, "group.id", group, errstr, sz) != RD_KAFKA_CONF_OK ||
         !(cl->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sz))) {
         rd_kafka_conf_destroy(conf);
         changelog_free(cl);

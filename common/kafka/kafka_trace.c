@@ -11,7 +11,9 @@ static int trace_header(rd_kafka_headers_t *h, struct trace_ctx *out) {
                : -1;
 }
 
-void trace_id_of(const rd_kafka_message_t *m, char out[TRACE_ID_LEN + 1]) {
+/* The trace id of m's traceparent header into out ("" when it has none or
+ * an invalid one): what log lines about m carry. */
+static void trace_id_of(const rd_kafka_message_t *m, char out[TRACE_ID_LEN + 1]) {
     rd_kafka_headers_t *h = NULL;
     struct trace_ctx c;
     out[0] = '\0';

@@ -12,9 +12,6 @@
 /** Log coordinates of m (topic, partition, offset, key) with its trace id,
  * which is kept in trace_id: it must outlive the result. */
 struct log_where trace_where(const rd_kafka_message_t *m, char trace_id[TRACE_ID_LEN + 1]);
-/** The trace id of m's traceparent header into out ("" when it has none or
- * an invalid one): what log lines about m carry. */
-void trace_id_of(const rd_kafka_message_t *m, char out[TRACE_ID_LEN + 1]);
 /** Headers for an event produced from m: all of m's headers, with its
  * traceparent replaced by a child span. @returns NULL when m has no headers
  * (nothing to carry), or on allocation failure (the event goes without). */

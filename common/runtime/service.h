@@ -30,7 +30,6 @@ struct service {
     int (*ready)(void *arg, char *why, size_t sz); /* 1 when ready, else 0 with why */
     void *ready_arg;
     int exactly_once; /* [pipeline] processing.guarantee */
-    int exit_code;
 };
 
 /** Parses -c FILE and -h, loads the config, refuses sections and keys that

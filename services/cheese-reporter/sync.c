@@ -18,7 +18,8 @@
 /* How often a wait for the group's committed offsets is logged again. */
 #define SYNC_COMMITTED_LOG_MS 10000
 
-void sync_halt(struct reporter *r, const char *why) {
+/* Stops counting and committing for good, and the service with it. */
+static void sync_halt(struct reporter *r, const char *why) {
     atomic_store(&r->halted, 1);
     service_fail(why);
 }

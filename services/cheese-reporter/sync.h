@@ -22,7 +22,5 @@ int sync_seal(struct batch *b, void *reporter);
 /** batch_owner.ended: a committed batch's snapshots become the ledger's
  * committed state; any other outcome just forgets them. */
 void sync_ended(void *reporter, enum producer_outcome o);
-/** Stops counting and committing for good, and the service with it. */
-void sync_halt(struct reporter *r, const char *why);
 
 #endif

@@ -1,5 +1,6 @@
 #include "orders.h"
 
+#include "hash.h"
 #include "parse.h"
 
 #include <pthread.h>
@@ -51,10 +52,7 @@ static long long orders_not_after_now(long long ms) {
 }
 
 static size_t orders_hash(const char *s) {
-    size_t h = 0xcbf29ce484222325ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-    return h;
+    return (size_t)hash_fnv1a(s, strlen(s));
 }
 
 struct orders *orders_new(const struct orders_limits *limits) {

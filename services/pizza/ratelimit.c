@@ -1,5 +1,7 @@
 #include "ratelimit.h"
 
+#include "hash.h"
+
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -46,9 +48,7 @@ void ratelimit_free(struct ratelimit *rl) {
 }
 
 static size_t ratelimit_hash(const unsigned char *key, size_t len) {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ key[i]) * 0x100000001b3ULL;
+    uint64_t h = hash_fnv1a(key, len);
     return (size_t)(h ^ (h >> 29));
 }
 

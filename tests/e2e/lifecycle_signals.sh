@@ -53,6 +53,16 @@ bad_config pizza-service "PIZZA_ORDERS_MAX_CUONT" KAFKA_BOOTSTRAP_SERVERS=x \
 start_pipeline
 pizza=http://127.0.0.1:$(port_of pizza-service)
 
+# A bad [kafka.consumer] property is first met by the changelog reader, which
+# reported it as "out of memory". Checked with the broker up: without one, the
+# producer made before the reader logs its failed connections too.
+for pair in pizza-service:pizza cheese-reporter:cheese-reporter; do
+    { cat "config/${pair#*:}.ini"; printf '\n[kafka.consumer]\nno.such.consumer.property = 1\n'; } \
+        >"$WORK/consumer-key.ini"
+    bad_config "${pair%%:*}" "no.such.consumer.property" \
+        KAFKA_BOOTSTRAP_SERVERS="$KAFKA_BOOTSTRAP_SERVERS" -- -c "$WORK/consumer-key.ini"
+done
+
 # SIGTERM while finished pizzas stream in: the consumer's close must take the
 # messages that still arrive (librdkafka 2.0.2 aborted on them, exit 134, in
 # about half of these stops). Six in a row, each exit 0.

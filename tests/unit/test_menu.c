@@ -209,6 +209,15 @@ static void hash_separates_its_arguments(void **state) {
     assert_true(menu_hash("sauce", "p1") != menu_hash("sauce", "p2"));
 }
 
+/* every topping ever chosen follows from these: a change re-tops every pizza */
+static void hash_is_pinned(void **state) {
+    (void)state;
+    assert_true(menu_hash("", "") == 0xaf64724c8602eb6eULL);
+    assert_true(menu_hash("sauce", "p1") == 0xd3485bca869505c2ULL);
+    assert_true(menu_hash("cheese", "pizza-42") == 0xc5ab34adc9017312ULL);
+    assert_true(menu_hash("sauce", "\xff\x80z") == 0x8c1c6e24eb473f88ULL);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(same_pizza_same_topping),
@@ -218,6 +227,7 @@ int main(void) {
         cmocka_unit_test(multi_menu_caps_picks_at_menu_size),
         cmocka_unit_test(long_items_never_overflow),
         cmocka_unit_test(hash_separates_its_arguments),
+        cmocka_unit_test(hash_is_pinned),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
