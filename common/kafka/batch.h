@@ -44,6 +44,13 @@ struct batch {
     int failed; /* something could not be added: batch_finish redoes it */
 };
 
+/* What became of one input message, as the daemon's handler tells its loop. */
+enum batch_step {
+    BATCH_HANDLED, /* produced, counted or dead-lettered: batch_track()ed */
+    BATCH_REDO,    /* none of those, through no fault of its own: batch_redo() */
+    BATCH_STOP,    /* none of those: the service is stopping; do not commit past it */
+};
+
 /** Sets up an empty batch on producer (and consumer, when it exists). */
 void batch_init(struct batch *b, struct producer *producer, const struct batch_owner *owner,
                 struct metric *redone);

@@ -64,16 +64,9 @@ static enum intake_rc stage_transform(struct stage *st, const rd_kafka_message_t
     return INTAKE_OK;
 }
 
-/* What became of one input event. */
-enum stage_step {
-    STAGE_HANDLED, /* produced or dead-lettered: it is in the batch */
-    STAGE_REDO,    /* neither, through no fault of its own: redo the batch and it */
-    STAGE_STOP,    /* neither: the service is stopping; do not commit past it */
-};
-
 /* Produces the event's result; dead-letters the event only when that result
  * itself cannot be produced (too large). */
-static enum stage_step stage_handle(struct stage *st, const rd_kafka_message_t *m) {
+static enum batch_step stage_handle(struct stage *st, const rd_kafka_message_t *m) {
     const void *key = NULL;
     size_t key_len = 0;
     char err[256] = "stopping";
@@ -100,14 +93,14 @@ static enum stage_step stage_handle(struct stage *st, const rd_kafka_message_t *
     case INTAKE_OK:
     case INTAKE_POISON:
         batch_track(&st->batch, m);
-        return STAGE_HANDLED;
+        return BATCH_HANDLED;
     case INTAKE_REDO:
-        return STAGE_REDO;
+        return BATCH_REDO;
     case INTAKE_STOPPING:
         break;
     }
     log_debug("stopping before an event: %s", err);
-    return STAGE_STOP;
+    return BATCH_STOP;
 }
 
 static void stage_register_metrics(struct stage *st) {
@@ -164,13 +157,13 @@ static void stage_run(struct stage *st) {
         size_t n = consumer_poll_batch(st->consumer, st->batch.count ? 0 : 100, msgs,
                                        room < STAGE_POLL_MAX ? (size_t)room : STAGE_POLL_MAX);
         size_t done = 0;
-        enum stage_step step = STAGE_HANDLED;
-        while (done < n && (step = stage_handle(st, msgs[done])) == STAGE_HANDLED)
+        enum batch_step step = BATCH_HANDLED;
+        while (done < n && (step = stage_handle(st, msgs[done])) == BATCH_HANDLED)
             rd_kafka_message_destroy(msgs[done++]);
-        if (step == STAGE_REDO) batch_redo(&st->batch, msgs + done, n - done);
+        if (step == BATCH_REDO) batch_redo(&st->batch, msgs + done, n - done);
         for (size_t i = done; i < n; i++)
             rd_kafka_message_destroy(msgs[i]); /* read again: by the redo, or the next owner */
-        if (step == STAGE_STOP) break;
+        if (step == BATCH_STOP) break;
         producer_poll(st->producer, 0);
         if (batch_due(&st->batch, st->max_batch, st->max_batch_ms, n == 0))
             batch_finish(&st->batch, 1);

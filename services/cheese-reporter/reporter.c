@@ -136,24 +136,30 @@ static int reporter_start(struct reporter *r) {
     return 0;
 }
 
-/* Counts one event into the batch. @returns 0, or -1 when the service must
- * stop before it (it is not counted and its offset is not committed). */
-static int reporter_handle(struct reporter *r, const rd_kafka_message_t *m) {
+/* Counts one event into the batch. */
+static enum batch_step reporter_handle(struct reporter *r, const rd_kafka_message_t *m) {
     const struct event *ev;
-    if (atomic_load(&r->halted)) return -1;
+    if (atomic_load(&r->halted)) return BATCH_STOP;
     enum intake_rc rc = intake_decode(&r->intake, m, &ev); /* poison: dead-lettered in this batch */
-    if (rc == INTAKE_STOPPING) return -1;
+    switch (rc) {
+    case INTAKE_OK:
+    case INTAKE_POISON:
+        break;
+    case INTAKE_REDO:
+        return BATCH_REDO;
+    case INTAKE_STOPPING:
+        return BATCH_STOP;
+    }
     struct pending_part *part =
         pending_part(&r->pending, m->partition, ledger_next_offset(r->ledger, m->partition));
     if (!part) {
         service_fail("out of memory counting an event");
-        return -1;
+        return BATCH_STOP;
     }
     if (rc == INTAKE_OK && m->offset >= part->base) /* below base: in the committed counts */
         tally_add(part->delta, ev->value[EVENT_CHEESE], 1);
     batch_track(&r->batch, m);
-    if (rc == INTAKE_REDO) batch_redo(&r->batch, NULL, 0); /* tracked first: read again */
-    return 0;
+    return BATCH_HANDLED;
 }
 
 /* Consumes until stopped. A batch ends when the input runs dry (low latency
@@ -165,9 +171,10 @@ void reporter_run(struct reporter *r) {
     struct batch *b = &r->batch;
     while (service_running()) {
         rd_kafka_message_t *m = consumer_poll(r->consumer, b->count ? 0 : 100);
-        int stop = m && reporter_handle(r, m) == -1;
+        enum batch_step step = m ? reporter_handle(r, m) : BATCH_HANDLED;
+        if (step == BATCH_REDO) batch_redo(b, &m, 1); /* it is read again */
         if (m) rd_kafka_message_destroy(m);
-        if (stop) break;
+        if (step == BATCH_STOP) break;
         producer_poll(r->producer, 0);
         if (batch_due(b, r->max_batch, r->max_batch_ms, !m)) batch_finish(b, 1);
         if (!b->count) changelog_poll(r->changelog, sync_apply, r, 0);
