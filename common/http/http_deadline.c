@@ -1,5 +1,6 @@
 #include "http_deadline.h"
 
+#include "clock.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -33,12 +34,6 @@ struct http_deadlines {
     struct metric *open_gauge, *timeouts;
 };
 
-static long long http_now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Shuts down every connection past its deadline. Under the lock, so no
  * connection can close (and its fd number be reused) meanwhile. */
 static void http_deadlines_enforce(struct http_deadlines *d, long long now) {
@@ -57,7 +52,7 @@ static void *http_deadlines_run(void *arg) {
     struct http_deadlines *d = arg;
     pthread_mutex_lock(&d->lock);
     while (!d->stopping) {
-        http_deadlines_enforce(d, http_now_ms());
+        http_deadlines_enforce(d, clock_now_ms());
         struct timespec until;
         clock_gettime(CLOCK_MONOTONIC, &until);
         until.tv_nsec += HTTP_WATCH_PERIOD_MS * 1000000L;
@@ -116,7 +111,7 @@ struct http_conn *http_conn_open(struct http_deadlines *d, int fd) {
     if (!c) return NULL;
     c->fd = fd;
     c->timeout_ms = d->timeout_ms;
-    atomic_init(&c->due_ms, http_now_ms() + d->timeout_ms);
+    atomic_init(&c->due_ms, clock_now_ms() + d->timeout_ms);
     pthread_mutex_lock(&d->lock);
     c->next = d->head;
     if (d->head) d->head->prev = c;
@@ -142,7 +137,7 @@ void http_conn_close(struct http_deadlines *d, struct http_conn *c) {
 void http_conn_request_started(struct http_conn *c) {
     long long none = 0;
     /* the first request is due from the accept, not from its request line */
-    if (c) atomic_compare_exchange_strong(&c->due_ms, &none, http_now_ms() + c->timeout_ms);
+    if (c) atomic_compare_exchange_strong(&c->due_ms, &none, clock_now_ms() + c->timeout_ms);
 }
 
 void http_conn_request_received(struct http_conn *c) {

@@ -1,5 +1,6 @@
 #include "orders.h"
 
+#include "clock.h"
 #include "hash.h"
 #include "parse.h"
 
@@ -7,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 struct pizza {
     char *id;
@@ -37,17 +37,10 @@ struct orders {
     struct order *oldest, *newest;
 };
 
-/* Milliseconds since the epoch: the latest creation or completion time an
- * order may carry (its times come from the changelog too, where anything may
- * be written). */
-static long long orders_wall_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
+/* No order time lies in the future: its times come from the changelog too,
+ * where anything may be written. */
 static long long orders_not_after_now(long long ms) {
-    long long now = orders_wall_ms();
+    long long now = clock_wall_ms();
     return ms > now ? now : ms;
 }
 
