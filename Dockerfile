@@ -20,7 +20,7 @@ WORKDIR /src
 COPY CMakeLists.txt ./
 COPY common/ common/
 COPY services/ services/
-# No dev broker (its configure step runs apt-get source), tests or benchmarks.
+# No dev broker (it builds a patched librdkafka from Debian's source), tests or benchmarks.
 RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release \
         -DPIZZA_DEVBROKER=OFF -DPIZZA_BENCH=OFF -DBUILD_TESTING=OFF \
  && cmake --build build -j"$(nproc)"

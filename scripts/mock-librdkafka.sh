@@ -1,41 +1,91 @@
 #!/usr/bin/env bash
-# Builds the static librdkafka that pizza-devbroker links: Debian bookworm's
-# librdkafka 2.0.2 source with tools/devbroker/mock-transactions.patch (a mock
-# cluster that honours transactions), mock-nodelay.patch (TCP_NODELAY broker
-# sockets, as real brokers have), mock-fetch-nearest.patch (a Fetch finds its
-# message set from the nearer end of the log) and mock-fetch-wake.patch (a
-# waiting Fetch is answered when data arrives) applied. Prints the install
-# prefix (lib/librdkafka.a, include/librdkafka/*.h) on stdout; progress goes
-# to stderr.
+# The static librdkafka that pizza-devbroker links: Debian bookworm's
+# librdkafka 2.0.2 source with every tools/devbroker/*.patch applied, in the
+# order tools/devbroker/series gives: mock-transactions.patch (a mock cluster
+# that honours transactions), mock-nodelay.patch (TCP_NODELAY broker sockets,
+# as real brokers have), mock-fetch-nearest.patch (a Fetch finds its message
+# set from the nearer end of the log) and mock-fetch-wake.patch (a waiting
+# Fetch is answered when data arrives).
 #
-# The result is cached in .deps/ (gitignored), keyed by the hash of the patches
-# and of this script: unchanged patches are reused by every build directory
-# (release and sanitizer), a changed one is rebuilt. Needs dpkg-dev (for
-# dpkg-source), zlib1g-dev and network access to deb.debian.org on first use.
-# The system's apt configuration is never touched: apt runs with private
-# sources, lists and cache directories under .deps/apt.
+#   mock-librdkafka.sh fetch         download the source package into .deps/
+#                                    (network; scripts/deps.sh runs it)
+#   mock-librdkafka.sh install DIR   build (or reuse) and copy lib/librdkafka.a
+#                                    and include/librdkafka/*.h into DIR (the
+#                                    build step in tools/devbroker/CMakeLists.txt)
+#   mock-librdkafka.sh               build (or reuse) and print the install
+#                                    prefix (for -DPIZZA_MOCK_RDKAFKA_DIR)
+# Progress goes to stderr.
+#
+# Only fetch touches the network, so a build runs offline. Everything lives in
+# .deps/ (gitignored; PIZZA_DEPS_DIR elsewhere): the source package once, and
+# the builds keyed by the hash of the patches, their order and this script, so
+# every build directory (release, sanitizer, other worktrees) reuses one
+# build until a patch changes. Needs dpkg-dev (for dpkg-source), patch,
+# zlib1g-dev and debian-archive-keyring. The system's apt configuration is
+# never touched: apt runs with private sources, lists and cache directories
+# under .deps/apt.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-patch_files=("$root/tools/devbroker/mock-transactions.patch"
-    "$root/tools/devbroker/mock-nodelay.patch"
-    "$root/tools/devbroker/mock-fetch-nearest.patch"
-    "$root/tools/devbroker/mock-fetch-wake.patch")
+patch_dir=$root/tools/devbroker
 deps=${PIZZA_DEPS_DIR:-$root/.deps}
 want_version=2.0.2
+source_dir=$deps/librdkafka-source # the .dsc and its tarballs
 
-key=$(cat "${patch_files[@]}" "${BASH_SOURCE[0]}" | sha256sum | cut -c1-16)
+log() { echo "mock-librdkafka: $*" >&2; }
+die() { log "$*"; exit 1; }
+usage() { die "usage: $0 [fetch | install DIR]"; }
+
+mode=${1:-print}
+case $mode in
+fetch | print) [[ $# -le 1 ]] || usage ;;
+install) [[ $# -eq 2 ]] || usage; dest=$2 ;;
+*) usage ;;
+esac
+
+# The series file orders the patches (each applies on top of the ones before);
+# a patch it does not name would silently be left out, so that is an error.
+patch_files=()
+while read -r name _; do
+    [[ -z $name || $name == \#* ]] && continue
+    [[ -f $patch_dir/$name ]] || die "tools/devbroker/series names $name, which does not exist"
+    patch_files+=("$patch_dir/$name")
+done <"$patch_dir/series"
+for file in "$patch_dir"/*.patch; do
+    [[ " ${patch_files[*]} " == *" $file "* ]] ||
+        die "tools/devbroker/${file##*/} is not in tools/devbroker/series: add it there, after the patches it applies on"
+done
+
+# Names in order as well as contents: reordering the series changes the result.
+key=$(for file in "${patch_files[@]}"; do echo "${file##*/}"; cat "$file"; done |
+    cat - "${BASH_SOURCE[0]}" | sha256sum | cut -c1-16)
 prefix=$deps/librdkafka-mock-$key
 
 have() { [[ -f $prefix/lib/librdkafka.a && -f $prefix/include/librdkafka/rdkafka_mock.h ]]; }
-have && { echo "$prefix"; exit 0; }
+have_source() { compgen -G "$source_dir/librdkafka_$want_version-*.dsc" >/dev/null; }
+
+# The build is in $prefix: hand it over as the mode asks.
+deliver() {
+    touch "$prefix" # most recently used: kept by the pruning below
+    case $mode in
+    print) echo "$prefix" ;;
+    install)
+        mkdir -p "$dest/lib" "$dest/include/librdkafka"
+        # via a temporary name: an interrupted copy never looks like a library
+        cp "$prefix/lib/librdkafka.a" "$dest/lib/librdkafka.a.tmp"
+        mv "$dest/lib/librdkafka.a.tmp" "$dest/lib/librdkafka.a"
+        cp "$prefix"/include/librdkafka/*.h "$dest/include/librdkafka/"
+        ;;
+    esac
+    exit 0
+}
+[[ $mode != fetch ]] && have && deliver
+[[ $mode == fetch ]] && have_source && exit 0
 
 mkdir -p "$deps"
-# One builder at a time (two build directories configured at once).
+# One fetch or build at a time (parallel build directories, other worktrees).
 exec {lock}>"$deps/.lock"
 flock "$lock"
-have && { echo "$prefix"; exit 0; }
 
-log() { echo "mock-librdkafka: $*" >&2; }
 work=$(mktemp -d "$deps/build.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 buildlog=$work/build.log
@@ -48,30 +98,45 @@ run() {
     }
 }
 
-# Private apt state: deb-src for bookworm main only, signed by Debian's key.
-apt=$deps/apt
-mkdir -p "$apt/sources.list.d" "$apt/lists/partial" "$apt/cache/archives/partial"
-echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]" \
-    "http://deb.debian.org/debian bookworm main" >"$apt/sources.list"
-apt_opts=(-o "Dir::Etc::SourceList=$apt/sources.list"
-          -o "Dir::Etc::SourceParts=$apt/sources.list.d"
-          -o "Dir::State::Lists=$apt/lists"
-          -o "Dir::Cache=$apt/cache"
-          -o "APT::Sandbox::User=root") # files are ours, not _apt's
+if [[ $mode == fetch ]]; then
+    have_source && exit 0
+    # Private apt state: deb-src for bookworm main only, signed by Debian's key.
+    apt=$deps/apt
+    mkdir -p "$apt/sources.list.d" "$apt/lists/partial" "$apt/cache/archives/partial"
+    echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]" \
+        "http://deb.debian.org/debian bookworm main" >"$apt/sources.list"
+    apt_opts=(-o "Dir::Etc::SourceList=$apt/sources.list"
+              -o "Dir::Etc::SourceParts=$apt/sources.list.d"
+              -o "Dir::State::Lists=$apt/lists"
+              -o "Dir::Cache=$apt/cache"
+              -o "APT::Sandbox::User=root") # files are ours, not _apt's
 
-log "fetching the librdkafka source package (apt-get source)"
-run apt-get "${apt_opts[@]}" update
-(cd "$work" && run apt-get "${apt_opts[@]}" source --download-only librdkafka)
-dsc=$(ls "$work"/librdkafka_*.dsc)
-version=$(sed -n 's/^Version: //p' "$dsc")
-[[ $version == "$want_version"-* ]] || {
-    log "Debian offers librdkafka $version; the patch is for $want_version"
-    exit 1
+    log "fetching the librdkafka source package (apt-get source)"
+    run apt-get "${apt_opts[@]}" update
+    mkdir "$work/source"
+    (cd "$work/source" && run apt-get "${apt_opts[@]}" source --download-only librdkafka)
+    dsc=$(ls "$work"/source/librdkafka_*.dsc)
+    version=$(sed -n 's/^Version: //p' "$dsc")
+    [[ $version == "$want_version"-* ]] ||
+        die "Debian offers librdkafka $version; the patches are for $want_version"
+    rm -rf "$source_dir"
+    mv "$work/source" "$source_dir"
+    log "fetched librdkafka $version into $source_dir"
+    exit 0
+fi
+
+have && deliver
+have_source || {
+    fetch="bash scripts/deps.sh"
+    [[ -n ${PIZZA_DEPS_DIR:-} ]] && fetch="PIZZA_DEPS_DIR=$deps $fetch"
+    die "no librdkafka $want_version source in $source_dir: run \`$fetch\`" \
+        "in $root (it fetches the source once), then build again"
 }
-# apt verified the files against the signed Release file already.
-run dpkg-source --no-check -x "$dsc" "$work/src"
 
-log "patching and building librdkafka $version (static, minimal features)"
+dsc=$(compgen -G "$source_dir/librdkafka_$want_version-*.dsc" | head -n 1)
+log "patching and building librdkafka $(sed -n 's/^Version: //p' "$dsc") (static, minimal features)"
+# apt verified the files against the signed Release file when fetching.
+run dpkg-source --no-check -x "$dsc" "$work/src"
 for patch_file in "${patch_files[@]}"; do
     (cd "$work/src" && run patch -p1 --batch <"$patch_file")
 done
@@ -87,8 +152,8 @@ cp "$work/src/src/librdkafka.a" "$stage/lib/"
 cp "$work/src/src/rdkafka.h" "$work/src/src/rdkafka_mock.h" "$stage/include/librdkafka/"
 rm -rf "$prefix"
 mv "$stage" "$prefix"
-# Builds of earlier patches are dead weight now.
-find "$deps" -mindepth 1 -maxdepth 1 -name 'librdkafka-mock-*' ! -name "${prefix##*/}" \
-    -exec rm -rf {} +
 log "built $prefix"
-echo "$prefix"
+# Builds of other patch sets are dead weight, unless another worktree or branch
+# sharing this .deps/ still uses one: keep the four most recently used.
+ls -dt "$deps"/librdkafka-mock-*/ | tail -n +5 | xargs -r rm -rf
+deliver
