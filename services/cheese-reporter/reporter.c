@@ -47,7 +47,7 @@ static int reporter_ready(void *arg, char *why, size_t sz) {
         snprintf(why, sz, "restoring from %s", r->changelog_topic);
         return 0;
     }
-    return consumer_ready(r->consumer, why, sz);
+    return service_consumer_ready(&r->svc, why, sz);
 }
 
 static const struct cfg_setting reporter_rows[] = {
@@ -130,6 +130,7 @@ static int reporter_start(struct reporter *r) {
         return -1;
     }
     r->consumer = c;
+    service_publish_consumer(s, c);
     return 0;
 }
 
