@@ -1,5 +1,6 @@
 #include "service.h"
 
+#include "consumer.h"
 #include "kafka.h"
 #include "log.h"
 #include "metrics.h"
@@ -7,6 +8,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +40,18 @@ void service_fail(const char *why) {
 
 int service_exit_code(void) {
     return service_failed ? 1 : 0;
+}
+
+void service_publish_consumer(struct service *s, struct consumer *c) {
+    atomic_store_explicit(&s->consumer, c, memory_order_release);
+}
+
+struct consumer *service_consumer(struct service *s) {
+    return atomic_load_explicit(&s->consumer, memory_order_acquire);
+}
+
+int service_consumer_ready(struct service *s, char *why, size_t sz) {
+    return consumer_ready(service_consumer(s), why, sz);
 }
 
 static void service_install_signals(void) {

@@ -6,6 +6,8 @@
 #include "cfg_table.h"
 #include "http.h"
 
+struct consumer;
+
 /* What a daemon tells service_init about itself. */
 struct service_def {
     const char *name;                  /* e.g. "sauce-service": log "service" field, client.id */
@@ -29,7 +31,8 @@ struct service {
     struct http_limits http_limits;
     int (*ready)(void *arg, char *why, size_t sz); /* 1 when ready, else 0 with why */
     void *ready_arg;
-    int exactly_once; /* [pipeline] processing.guarantee */
+    struct consumer *_Atomic consumer; /* service_publish_consumer; NULL until then */
+    int exactly_once;                  /* [pipeline] processing.guarantee */
 };
 
 /** Parses -c FILE and -h, loads the config, refuses sections and keys that
@@ -40,6 +43,17 @@ struct service {
 int service_init(struct service *s, const struct service_def *def, int argc, char **argv);
 /** Starts HTTP with routes plus the built-in ones. @returns 0, or -1 (logged). */
 int service_start_http(struct service *s, const struct http_route *routes, size_t n);
+
+/* A daemon's group consumer is made by its main thread and read by /ready
+ * (an HTTP thread): every daemon hands it over this one way. */
+/** Publishes c (release), once it is subscribed and whatever the daemon does
+ * before consuming is done; NULL withdraws it. Main thread. */
+void service_publish_consumer(struct service *s, struct consumer *c);
+/** @returns the published consumer (acquire), or NULL. Any thread. */
+struct consumer *service_consumer(struct service *s);
+/** A service.ready check, or its last step: a broker is reachable and the
+ * published consumer has partitions. @returns 1, or 0 with why. */
+int service_consumer_ready(struct service *s, char *why, size_t sz);
 
 /** @returns 1 until SIGTERM/SIGINT, service_fail() or a fatal Kafka error. */
 int service_running(void);

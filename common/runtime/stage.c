@@ -11,7 +11,6 @@
 #include "service.h"
 #include "watchdog.h"
 
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +21,7 @@ struct stage {
     const char *in_topic, *out_topic, *group; /* owned by svc.cfg, or def's */
     rd_kafka_topic_t *out;                    /* owned by producer */
     long max_batch, max_batch_ms, max_event_bytes;
-    struct consumer *consumer;
-    atomic_int consumer_up; /* consumer is set: /ready may look at it */
+    struct consumer *consumer; /* main thread's; /ready reads the one published in svc */
     struct producer *producer;
     struct batch batch; /* consumed since the last commit */
     struct intake intake;
@@ -110,7 +108,7 @@ static void stage_register_metrics(struct stage *st) {
 
 static int stage_ready(void *arg, char *why, size_t sz) {
     struct stage *st = arg;
-    return consumer_ready(atomic_load(&st->consumer_up) ? st->consumer : NULL, why, sz);
+    return service_consumer_ready(&st->svc, why, sz);
 }
 
 static int stage_open(struct stage *st) {
@@ -139,7 +137,7 @@ static int stage_open(struct stage *st) {
         return -1;
     }
     st->batch.consumer = st->consumer;
-    atomic_store(&st->consumer_up, 1);
+    service_publish_consumer(s, st->consumer);
     log_info("topping %s: %s -> %s (group %s, %s)", st->def->field, st->in_topic, st->out_topic,
              st->group, s->exactly_once ? "exactly-once" : "at-least-once");
     return 0;

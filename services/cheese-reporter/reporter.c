@@ -47,7 +47,7 @@ static int reporter_ready(void *arg, char *why, size_t sz) {
         snprintf(why, sz, "restoring from %s", r->changelog_topic);
         return 0;
     }
-    return consumer_ready(r->consumer, why, sz);
+    return service_consumer_ready(&r->svc, why, sz);
 }
 
 static const struct cfg_setting reporter_rows[] = {
@@ -133,6 +133,7 @@ static int reporter_start(struct reporter *r) {
     }
     r->batch.consumer = c;
     r->consumer = c;
+    service_publish_consumer(s, c);
     return 0;
 }
 

@@ -25,7 +25,7 @@ struct reporter {
     struct producer *producer;
     rd_kafka_topic_t *changelog_out; /* owned by producer */
     struct changelog *changelog;
-    struct consumer *_Atomic consumer; /* set once subscribed; /ready reads it */
+    struct consumer *consumer; /* main thread's; /ready reads the one published in svc */
     struct ledger *ledger;
     struct batch batch;     /* consumed since the last commit */
     struct pending pending; /* what the batch counted */

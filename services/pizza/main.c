@@ -4,6 +4,6 @@
 int main(int argc, char **argv) {
     struct pizza_service ps;
     int rc = pizza_init(&ps, argc, argv);
-    if (rc == 0) pizza_run(&ps);
+    if (rc == 0) pizza_main_run(&ps);
     return pizza_shutdown(&ps, rc);
 }

@@ -1,5 +1,8 @@
+/* Main thread: the changelog's records, written into the open batch and
+ * applied to the order store as they are read back (restore and tail). */
 #include "clock.h"
 #include "kafka.h"
+#include "kafka_trace.h"
 #include "log.h"
 #include "order_record.h"
 #include "parse.h"
@@ -20,15 +23,17 @@
 static int order_log_send(struct pizza_service *ps, const char *order_id, const char *key,
                           const void *value, size_t len, const char *kind, const char *traceparent,
                           char *err, size_t sz) {
+    struct pizza_main *pm = &ps->main;
+    PIZZA_MAIN_THREAD_ONLY(ps);
     rd_kafka_headers_t *h = rd_kafka_headers_new(3);
     rd_kafka_header_add(h, ORDER_LOG_KIND, -1, kind, -1);
     rd_kafka_header_add(h, ORDER_LOG_ORDER, -1, order_id, -1);
     if (traceparent && traceparent[0]) rd_kafka_header_add(h, TRACE_HEADER, -1, traceparent, -1);
     /* every record of an order in one partition, so they are read in order */
     int32_t partition = rd_kafka_msg_partitioner_murmur2(
-        ps->changelog_rkt, order_id, strlen(order_id), ps->changelog_partitions, NULL, NULL);
-    struct producer_msg m = {ps->changelog_rkt, partition, key, strlen(key), value, len, h};
-    return producer_send(ps->producer, &m, (int)ps->send_wait_ms, err, sz) == 0 ? 0 : -1;
+        pm->changelog_rkt, order_id, strlen(order_id), pm->changelog_partitions, NULL, NULL);
+    struct producer_msg m = {pm->changelog_rkt, partition, key, strlen(key), value, len, h};
+    return producer_send(pm->producer, &m, (int)ps->set.send_wait_ms, err, sz) == 0 ? 0 : -1;
 }
 
 int order_log_order(struct pizza_service *ps, const struct pending_order *po, char *err,
@@ -52,25 +57,25 @@ static void order_log_completed(struct pizza_service *ps, const char *order_id,
                                 const struct orders_completion *done, struct log_where w) {
     struct trace_ctx c;
     if (trace_parse(done->traceparent, strlen(done->traceparent), &c) == 0) w.trace_id = c.trace_id;
-    if (done->local && atomic_load(&ps->serving))
-        histogram_observe(ps->completion_seconds,
+    if (done->local && ps->main.consumer) /* set once the restore is over */
+        histogram_observe(ps->main.completion_seconds,
                           (double)(clock_wall_ms() - done->created_ms) / 1000.0);
     log_at(LOG_DEBUG, &w, "order %s complete", order_id);
-    order_wait_wake(ps, order_id);
+    held_gets_wake(&ps->desk.gets, ps->orders, order_id);
 }
 
 static void order_log_count(struct pizza_service *ps, enum orders_rc rc, const char *order_id,
                             const struct orders_completion *done, const struct log_where *w) {
     switch (rc) {
     case ORDERS_OK:
-        metric_add(ps->pizzas_done, 1);
+        metric_add(ps->main.pizzas_done, 1);
         if (done->completed) order_log_completed(ps, order_id, done, *w);
         break;
     case ORDERS_DUPLICATE:
-        metric_add(ps->pizzas_dup, 1);
+        metric_add(ps->main.pizzas_dup, 1);
         break;
     case ORDERS_UNKNOWN: /* expired, or evicted when the store was full */
-        metric_add(ps->pizzas_stray, 1);
+        metric_add(ps->main.pizzas_stray, 1);
         log_at(LOG_DEBUG, w, "pizza of unknown order %s", order_id);
         break;
     case ORDERS_NOMEM:
@@ -111,6 +116,7 @@ void order_log_apply(const rd_kafka_message_t *m, void *arg) {
     struct orders_completion done;
     struct order_record r;
     const struct order_record_in in = order_log_in(m);
+    PIZZA_MAIN_THREAD_ONLY(ps);
     order_record_init(&r);
     if (order_record_decode(&r, &in, ORDER_LOG_MAX_BYTES, err, sizeof(err)) == -1) {
         log_at(LOG_WARN, &w, "changelog: bad record skipped: %s", err);

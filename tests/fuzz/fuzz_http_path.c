@@ -5,7 +5,7 @@
  * query).
  *
  * The tables are copies of the patterns in common/runtime/service.c (the built-in
- * /health, /ready, /metrics), services/pizza/order_api.c (/order/{x}) and
+ * /health, /ready, /metrics), services/pizza/order_http.c (/order/{x}) and
  * services/cheese-reporter/reporter.c (/report): those are local arrays whose
  * handlers need a running service, so only their method and pattern are
  * repeated here; e2e_openapi checks the real tables against the spec. */

@@ -1,6 +1,6 @@
-/* order_wait.c: a long-polling GET against the completion of its order.
+/* held_gets.c: a long-polling GET against the completion of its order.
  *
- * order_wait.c is linked alone, with the order store and the HTTP replies
+ * held_gets.c is linked alone, with the order store and the HTTP replies
  * stubbed here, so the test can complete the order (on another thread, as
  * the main loop does) at the exact moment the GET has looked at it. */
 #include <stdarg.h>
@@ -17,7 +17,7 @@
 #include <time.h>
 
 #include "clock.h"
-#include "pizza_service.h"
+#include "held_gets.h"
 
 #define ORDER "0b7c2a4e-1d3f-4c55-8e6a-9f0a1b2c3d4e"
 
@@ -63,14 +63,14 @@ long long clock_now_ms(void) {
 }
 
 /* ---- the "main loop": stores the last pizza, then wakes the waiters */
-static struct pizza_service ps;
+static struct held_gets gets;
 static pthread_t completer;
 static atomic_int completer_done;
 
 static void *complete_order(void *arg) {
     (void)arg;
     atomic_store(&order_complete, 1);
-    order_wait_wake(&ps, ORDER);
+    held_gets_wake(&gets, NULL, ORDER);
     atomic_store(&completer_done, 1);
     return NULL;
 }
@@ -86,8 +86,7 @@ static void complete_during_get(void) {
 
 static int setup(void **state) {
     (void)state;
-    memset(&ps, 0, sizeof(ps));
-    pthread_mutex_init(&ps.wait_lock, NULL);
+    held_gets_init(&gets);
     atomic_store(&order_complete, 0);
     atomic_store(&renders, 0);
     atomic_store(&completer_done, 0);
@@ -97,8 +96,8 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     (void)state;
-    order_wait_close(&ps);
-    pthread_mutex_destroy(&ps.wait_lock);
+    held_gets_close(&gets, NULL);
+    held_gets_destroy(&gets);
     return 0;
 }
 
@@ -108,7 +107,7 @@ static void completion_right_after_the_look_wakes_the_get(void **state) {
     (void)state;
     struct http_req r = {0};
     after_first_render = complete_during_get;
-    enum http_result res = order_wait(&ps, &r, ORDER, 30);
+    enum http_result res = held_gets_hold(&gets, NULL, &r, ORDER, 30);
     pthread_join(completer, NULL);
     if (res == HTTP_DONE) { /* also fine: answered complete without holding */
         assert_int_equal(200, atomic_load(&r.status));
@@ -117,45 +116,45 @@ static void completion_right_after_the_look_wakes_the_get(void **state) {
         assert_int_equal(200, atomic_load(&r.status)); /* answered by the wake, not held */
     }
     assert_string_equal("{\"status\":\"complete\"}", r.body);
-    assert_int_equal(0, atomic_load(&ps.waits_pending));
-    assert_null(ps.waits);
+    assert_int_equal(0, atomic_load(&gets.pending));
+    assert_null(gets.list);
 }
 
 static void pending_order_is_held_until_woken(void **state) {
     (void)state;
     struct http_req r = {0};
-    assert_int_equal(HTTP_ASYNC, order_wait(&ps, &r, ORDER, 30));
+    assert_int_equal(HTTP_ASYNC, held_gets_hold(&gets, NULL, &r, ORDER, 30));
     assert_int_equal(0, atomic_load(&r.status));
-    assert_int_equal(1, atomic_load(&ps.waits_pending));
+    assert_int_equal(1, atomic_load(&gets.pending));
     atomic_store(&order_complete, 1);
-    order_wait_wake(&ps, ORDER);
+    held_gets_wake(&gets, NULL, ORDER);
     assert_int_equal(200, atomic_load(&r.status));
     assert_string_equal("{\"status\":\"complete\"}", r.body);
-    assert_int_equal(0, atomic_load(&ps.waits_pending));
+    assert_int_equal(0, atomic_load(&gets.pending));
 }
 
 static void complete_or_unknown_answer_at_once(void **state) {
     (void)state;
     struct http_req done = {0}, unknown = {0};
     atomic_store(&order_complete, 1);
-    assert_int_equal(HTTP_DONE, order_wait(&ps, &done, ORDER, 30));
+    assert_int_equal(HTTP_DONE, held_gets_hold(&gets, NULL, &done, ORDER, 30));
     assert_int_equal(200, atomic_load(&done.status));
-    assert_int_equal(HTTP_DONE,
-                     order_wait(&ps, &unknown, "00000000-0000-4000-8000-000000000000", 30));
+    assert_int_equal(HTTP_DONE, held_gets_hold(&gets, NULL, &unknown,
+                                               "00000000-0000-4000-8000-000000000000", 30));
     assert_int_equal(404, atomic_load(&unknown.status));
-    assert_int_equal(0, atomic_load(&ps.waits_pending)); /* nothing left counted */
+    assert_int_equal(0, atomic_load(&gets.pending)); /* nothing left counted */
 }
 
 static void deadline_answers_pending(void **state) {
     (void)state;
     struct http_req r = {0};
-    assert_int_equal(HTTP_ASYNC, order_wait(&ps, &r, ORDER, 1));
-    order_wait_expire(&ps, clock_now_ms());
+    assert_int_equal(HTTP_ASYNC, held_gets_hold(&gets, NULL, &r, ORDER, 1));
+    held_gets_expire(&gets, NULL, clock_now_ms());
     assert_int_equal(0, atomic_load(&r.status)); /* not yet */
-    order_wait_expire(&ps, clock_now_ms() + 1000);
+    held_gets_expire(&gets, NULL, clock_now_ms() + 1000);
     assert_int_equal(200, atomic_load(&r.status));
     assert_string_equal("{\"status\":\"pending\"}", r.body);
-    assert_int_equal(0, atomic_load(&ps.waits_pending));
+    assert_int_equal(0, atomic_load(&gets.pending));
 }
 
 int main(void) {

@@ -1,0 +1,113 @@
+#include "held_gets.h"
+
+#include "clock.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void held_gets_init(struct held_gets *g) {
+    memset(g, 0, sizeof(*g));
+    pthread_mutex_init(&g->lock, NULL);
+}
+
+void held_gets_destroy(struct held_gets *g) {
+    pthread_mutex_destroy(&g->lock);
+}
+
+static void held_get_answer(struct orders *o, struct http_req *r, const char *id) {
+    size_t len;
+    char *body = orders_render(o, id, &len, NULL);
+    if (body)
+        http_reply(r, 200, "application/json", body, len);
+    else /* expired or evicted meanwhile */
+        http_reply_error(r, 404, "no such order: %s", id);
+    free(body);
+}
+
+/* Answers and frees every GET of list. */
+static void held_get_answer_all(struct orders *o, struct held_get *list) {
+    for (struct held_get *h = list, *next; h; h = next) {
+        next = h->next;
+        held_get_answer(o, h->req, h->id);
+        free(h);
+    }
+}
+
+enum http_result held_gets_hold(struct held_gets *g, struct orders *o, struct http_req *r,
+                                const char *id, long seconds) {
+    size_t len;
+    int complete = 0;
+    struct held_get *h = NULL;
+    if (seconds <= 0) { /* a plain GET */
+        held_get_answer(o, r, id);
+        return HTTP_DONE;
+    }
+    /* The GET counts before the order is looked at: held_gets_wake() reads
+     * the count without the lock after storing the last pizza, so it either
+     * finds it (and then the lock, held until the GET is listed) or ran
+     * before this render, which then sees the order complete. Counting after
+     * the render let a completion in between go unseen: the GET waited out
+     * its deadline for a complete order. */
+    pthread_mutex_lock(&g->lock);
+    atomic_fetch_add(&g->pending, 1);
+    char *body = orders_render(o, id, &len, &complete);
+    int hold = body && !complete && !g->closed && (h = calloc(1, sizeof(*h))) != NULL;
+    if (hold) {
+        h->req = r;
+        h->deadline_ms = clock_now_ms() + seconds * 1000;
+        strcpy(h->id, id); /* a valid order id fits */
+        h->next = g->list;
+        g->list = h;
+    } else {
+        atomic_fetch_sub(&g->pending, 1);
+    }
+    pthread_mutex_unlock(&g->lock);
+    if (hold) {
+        free(body);
+        return HTTP_ASYNC;
+    }
+    if (body)
+        http_reply(r, 200, "application/json", body, len); /* complete, or cannot wait */
+    else
+        http_reply_error(r, 404, "no such order: %s", id);
+    free(body);
+    return HTTP_DONE;
+}
+
+/* Moves the GETs that match (id, else a deadline before now_ms) out of the list. */
+static struct held_get *held_gets_take(struct held_gets *g, const char *id, long long now_ms) {
+    struct held_get *taken = NULL;
+    pthread_mutex_lock(&g->lock);
+    for (struct held_get **p = &g->list; *p;) {
+        struct held_get *h = *p;
+        int match = id ? strcmp(h->id, id) == 0 : h->deadline_ms <= now_ms;
+        if (match) {
+            *p = h->next;
+            h->next = taken;
+            taken = h;
+            atomic_fetch_sub(&g->pending, 1);
+        } else {
+            p = &h->next;
+        }
+    }
+    pthread_mutex_unlock(&g->lock);
+    return taken;
+}
+
+void held_gets_wake(struct held_gets *g, struct orders *o, const char *id) {
+    if (atomic_load(&g->pending) > 0) held_get_answer_all(o, held_gets_take(g, id, 0));
+}
+
+void held_gets_expire(struct held_gets *g, struct orders *o, long long now_ms) {
+    if (atomic_load(&g->pending) > 0) held_get_answer_all(o, held_gets_take(g, NULL, now_ms));
+}
+
+void held_gets_close(struct held_gets *g, struct orders *o) {
+    pthread_mutex_lock(&g->lock);
+    g->closed = 1;
+    struct held_get *all = g->list;
+    g->list = NULL;
+    atomic_store(&g->pending, 0);
+    pthread_mutex_unlock(&g->lock);
+    held_get_answer_all(o, all);
+}
