@@ -89,7 +89,11 @@ client() {
     [[ -z $LIB_BROKER_FD ]] || exec {LIB_BROKER_FD}>&- # the dev broker's control fifo stays the test's alone
     RANDOM=$((SEED + 7919 * i))
     start=$(lib_now_ms)
-    deadline=$((start + (LOAD_S + 60) * 1000)) # give up: the test must end
+    # give up: the test must end. Clients that fall behind during outages
+    # catch up at the speed of one curl at a time: with seed 842107499 on
+    # the dev broker the last share was accepted after 117-126 s, the same on
+    # the code before the batch-path refactor, so 60 s of slack was too tight
+    deadline=$((start + (LOAD_S + 120) * 1000))
     : >"$log"
     while ((k < share)); do
         if ((count == 0)); then # a new order (a retry reposts the same count)
