@@ -40,7 +40,11 @@ int batch_due(const struct batch *b, long max_messages, long max_ms, int input_d
            (input_dry || b->count >= max_messages || clock_now_ms() - b->started_ms >= max_ms);
 }
 
-rd_kafka_topic_partition_list_t *
+/* Where to read again so that the batch and the messages not handled yet
+ * are all read again: the batch's start, and for a partition not in the
+ * batch, its first unhandled message. @returns a new list (caller destroys),
+ * or NULL when out of memory. */
+static rd_kafka_topic_partition_list_t *
 batch_redo_offsets(const struct batch *b, rd_kafka_message_t *const *unhandled, size_t n) {
     rd_kafka_topic_partition_list_t *from = b->start ? rd_kafka_topic_partition_list_copy(b->start)
                                                      : rd_kafka_topic_partition_list_new((int)n);

@@ -77,12 +77,4 @@ void batch_on_revoke(const rd_kafka_topic_partition_list_t *parts, int lost, voi
 /** Frees the offsets held; the batch must have ended. NULL-safe. */
 void batch_free(struct batch *b);
 
-/* For tests of the offsets alone: */
-/** Where to read again so that the batch and the messages not handled yet
- * are all read again: the batch's start, and for a partition not in the
- * batch, its first unhandled message. @returns a new list (caller destroys),
- * or NULL when out of memory. */
-rd_kafka_topic_partition_list_t *batch_redo_offsets(const struct batch *b,
-                                                    rd_kafka_message_t *const *unhandled, size_t n);
-
 #endif
