@@ -75,7 +75,7 @@ int consumer_revoking(const struct consumer *c);
 /** Number of partitions currently assigned; safe from any thread. */
 int consumer_assigned(const struct consumer *c);
 /** A service readiness check (see service.h): a broker is reachable and this
- * consumer (arg) has partitions. @returns 1, or 0 with the reason in why. */
+ * consumer (arg) has partitions. Any thread. @returns 1, or 0 with the reason in why. */
 int consumer_ready(void *consumer, char *why, size_t sz);
 
 #endif

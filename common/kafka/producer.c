@@ -249,8 +249,6 @@ static enum producer_txn_err producer_txn_error(rd_kafka_error_t *error, const c
     return e;
 }
 
-/* One attempt at initialising transactions. @returns 0, or -1 (logged; a
- * fatal error stops the service; retriable or not, the caller tries again). */
 /* UNINIT -> IDLE: initialises transactions (waits for the coordinator,
  * fences an earlier run of this instance). @returns 0, or -1 (logged; a fatal
  * error stops the service; retriable or not, the caller tries again). */

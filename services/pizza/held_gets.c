@@ -14,14 +14,20 @@ void held_gets_destroy(struct held_gets *g) {
     pthread_mutex_destroy(&g->lock);
 }
 
+/* Answers r with the order as rendered (body NULL: unknown, expired or
+ * evicted), and frees body. */
+static void held_get_reply(struct http_req *r, const char *id, char *body, size_t len) {
+    if (body)
+        http_reply(r, 200, "application/json", body, len);
+    else
+        http_reply_error(r, 404, "no such order: %s", id);
+    free(body);
+}
+
 static void held_get_answer(struct orders *o, struct http_req *r, const char *id) {
     size_t len;
     char *body = orders_render(o, id, &len, NULL);
-    if (body)
-        http_reply(r, 200, "application/json", body, len);
-    else /* expired or evicted meanwhile */
-        http_reply_error(r, 404, "no such order: %s", id);
-    free(body);
+    held_get_reply(r, id, body, len);
 }
 
 /* Answers and frees every GET of list. */
@@ -66,11 +72,7 @@ enum http_result held_gets_hold(struct held_gets *g, struct orders *o, struct ht
         free(body);
         return HTTP_ASYNC;
     }
-    if (body)
-        http_reply(r, 200, "application/json", body, len); /* complete, or cannot wait */
-    else
-        http_reply_error(r, 404, "no such order: %s", id);
-    free(body);
+    held_get_reply(r, id, body, len); /* complete, unknown, or it cannot wait */
     return HTTP_DONE;
 }
 
