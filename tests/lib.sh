@@ -358,9 +358,10 @@ lib_config_of() {
 LIB_DAEMONS=(pizza-service sauce-service cheese-service meat-service veggie-service cheese-reporter)
 
 # lib_launch NAME [args...]: starts the daemon in the background with cwd
-# $PIZZA_ROOT, HTTP_PORT=0 (or $LIB_HTTP_PORT if set, as restart_daemon does)
-# and KAFKA_BOOTSTRAP_SERVERS; output appended to $WORK/NAME.log. Records the
-# pid and the log offset this run starts at.
+# $PIZZA_ROOT, HTTP_PORT=0 (or $LIB_HTTP_PORT if set, as restart_daemon does),
+# KAFKA_BOOTSTRAP_SERVERS and, for NAME@N, PIZZA_SERVICE_INSTANCE_ID=N (or
+# $LIB_INSTANCE_ID if set); output appended to $WORK/NAME.log. Records the pid
+# and the log offset this run starts at.
 lib_launch() {
     local name=$1 cfg bin log
     shift
@@ -380,6 +381,13 @@ lib_launch() {
         cd "$PIZZA_ROOT" || exit 127
         [[ -z $LIB_BROKER_FD ]] || exec {LIB_BROKER_FD}>&- # keep the control fifo ours
         export HTTP_PORT=${LIB_HTTP_PORT:-0} KAFKA_BOOTSTRAP_SERVERS
+        # one host, many instances: what a container's own host name gives each
+        # (NAME@N is instance N; LIB_INSTANCE_ID picks one instead)
+        if [[ -n ${LIB_INSTANCE_ID:-} ]]; then
+            export PIZZA_SERVICE_INSTANCE_ID=$LIB_INSTANCE_ID
+        elif [[ $name == *@* ]]; then
+            export PIZZA_SERVICE_INSTANCE_ID=${name#*@}
+        fi
         # PIZZA_WRAPPER runs daemons under a tool, e.g. "valgrind --error-exitcode=99"
         # shellcheck disable=SC2086
         exec ${PIZZA_WRAPPER:-} "$bin" -c "$cfg" "$@"

@@ -84,7 +84,7 @@ static void producer_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, vo
 }
 
 static int producer_set_identity(struct producer *p, const struct cfg *c, rd_kafka_conf_t *conf,
-                                 const char *client_id, char *errstr, size_t sz) {
+                                 const char *default_tid, char *errstr, size_t sz) {
     const char *tid = cfg_get(c, "kafka.producer", "transactional.id");
     if (!tid) tid = cfg_get(c, "kafka", "transactional.id");
     if (!p->transactional) {
@@ -93,11 +93,13 @@ static int producer_set_identity(struct producer *p, const struct cfg *c, rd_kaf
         return -1;
     }
     char why[256];
-    if (rd_kafka_conf_set(conf, "transactional.id", tid ? tid : client_id, why, sizeof(why)) !=
+    if (rd_kafka_conf_set(conf, "transactional.id", tid ? tid : default_tid, why, sizeof(why)) !=
         RD_KAFKA_CONF_OK) {
         snprintf(errstr, sz, "transactional.id: %s", why);
         return -1;
     }
+    log_info("transactional.id %s (%s)", tid ? tid : default_tid,
+             tid ? "configured" : "<service>-<instance id>");
     return 0;
 }
 
@@ -122,8 +124,8 @@ static void producer_register_metrics(struct producer *p) {
                                      "result=\"aborted\"");
 }
 
-struct producer *producer_new(const struct cfg *c, const char *client_id, int exactly_once,
-                              char *errstr, size_t sz) {
+struct producer *producer_new(const struct cfg *c, const char *client_id, const char *default_tid,
+                              int exactly_once, char *errstr, size_t sz) {
     struct producer *p = calloc(1, sizeof(*p));
     rd_kafka_conf_t *conf = p ? kafka_conf_new(c, KAFKA_PRODUCER, client_id, errstr, sz) : NULL;
     if (!conf) {
@@ -133,7 +135,7 @@ struct producer *producer_new(const struct cfg *c, const char *client_id, int ex
     }
     p->transactional = exactly_once;
     p->state = exactly_once ? PRODUCER_UNINIT : PRODUCER_IDLE;
-    if (producer_set_identity(p, c, conf, client_id, errstr, sz) == -1) {
+    if (producer_set_identity(p, c, conf, default_tid, errstr, sz) == -1) {
         rd_kafka_conf_destroy(conf);
         free(p);
         return NULL;

@@ -17,11 +17,12 @@
 struct producer; /* opaque */
 
 /** @p exactly_once selects transactions; the transactional.id is
- * [kafka.producer] or [kafka] transactional.id, else client_id (one per
- * instance: a restarted instance fences its predecessor by reusing it).
+ * [kafka.producer] or [kafka] transactional.id, else default_tid. It must be
+ * one per live instance and the same across one instance's restarts: a
+ * restarted instance aborts what its predecessor left open by reusing it.
  * @returns NULL on error (errstr set). Free with producer_free(). */
-struct producer *producer_new(const struct cfg *c, const char *client_id, int exactly_once,
-                              char *errstr, size_t sz);
+struct producer *producer_new(const struct cfg *c, const char *client_id, const char *default_tid,
+                              int exactly_once, char *errstr, size_t sz);
 /** Aborts an open batch (exactly-once) or waits up to flush_ms for its
  * deliveries (at-least-once), then frees. NULL-safe. */
 void producer_free(struct producer *p, int flush_ms);

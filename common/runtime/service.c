@@ -4,6 +4,7 @@
 #include "kafka.h"
 #include "log.h"
 #include "metrics.h"
+#include "producer.h"
 #include "watchdog.h"
 
 #include <errno.h>
@@ -71,6 +72,7 @@ struct service_settings {
     int level;     /* enum log_level */
     int guarantee; /* enum service_guarantee */
     long shutdown_timeout_s;
+    const char *instance_id; /* NULL: the host name */
 };
 
 enum service_guarantee { SERVICE_EXACTLY_ONCE, SERVICE_AT_LEAST_ONCE };
@@ -94,6 +96,7 @@ static const struct cfg_setting service_log_rows[] = {
 };
 static const struct cfg_setting service_service_rows[] = {
     CFG_INT("shutdown_timeout_s", struct service_settings, shutdown_timeout_s, 10, 1, 3600),
+    CFG_STR_VARIES("instance_id", struct service_settings, instance_id, "the host name"),
 };
 static const struct cfg_setting service_pipeline_rows[] = {
     CFG_CHOICE_OF("processing.guarantee", struct service_settings, guarantee, "exactly_once",
@@ -119,6 +122,7 @@ static int service_read_config(const struct service_def *def, const struct cfg *
     known[PIZZA_SERVICE_SECTIONS] = def->section;
     if (cfg_table_check(c, known, PIZZA_SERVICE_SECTIONS + 1, errstr, sz) == -1) return -1;
     set->port = def->http_port;
+    set->instance_id = NULL;
     for (size_t i = 0; i < PIZZA_SERVICE_SECTIONS; i++)
         if (cfg_table_read(c, service_sections[i], set, errstr, sz) == -1) return -1;
     return def->section ? cfg_table_read(c, def->section, def->settings, errstr, sz) : 0;
@@ -137,6 +141,24 @@ static void service_apply(struct service *s, const struct service_settings *set)
     s->exactly_once = set->guarantee == SERVICE_EXACTLY_ONCE;
 }
 
+/* Picks the instance id and the default transactional.id made from it. */
+static int service_identify(struct service *s, const char *configured, char *errstr, size_t sz) {
+    char host[INSTANCE_ID_MAX + 2] = "";
+    /* a longer name is cut short and so refused as too long below */
+    if (!configured && gethostname(host, sizeof(host)) == -1 && errno != ENAMETOOLONG) host[0] = 0;
+    host[sizeof(host) - 1] = '\0';
+    int from = instance_id_pick(configured, host, s->instance_id, errstr, sz);
+    if (from == -1) return -1;
+    if (instance_txn_id(s->name, s->instance_id, s->default_txn_id, sizeof(s->default_txn_id)) ==
+        -1) {
+        snprintf(errstr, sz, "instance id '%s' makes too long a transactional.id", s->instance_id);
+        return -1;
+    }
+    log_info("instance %s (from %s)", s->instance_id,
+             from == INSTANCE_CONFIGURED ? "[service] instance_id" : "the host name");
+    return 0;
+}
+
 static void service_usage(FILE *to, const char *name, const char *default_config) {
     fprintf(to,
             "usage: %s [-c FILE] [-h]\n"
@@ -146,6 +168,7 @@ static void service_usage(FILE *to, const char *name, const char *default_config
             "  KAFKA_BOOTSTRAP_SERVERS, KAFKA_<PROPERTY>: [kafka], dots as underscores\n"
             "    (KAFKA_SASL_PASSWORD is sasl.password)\n"
             "  HTTP_PORT, LOG_LEVEL, PROCESSING_GUARANTEE\n"
+            "  PIZZA_SERVICE_INSTANCE_ID: [service] instance_id (default: the host name)\n"
             "  PIZZA_<SECTION>_<KEY>: [section] key, '_' matching '.' (not [kafka*])\n"
             "    (PIZZA_ORDERS_MAX_COUNT is [orders] max_count); a key that a section\n"
             "    this daemon reads lacks is refused\n",
@@ -178,6 +201,10 @@ int service_init(struct service *s, const struct service_def *def, int argc, cha
     }
     service_apply(s, &set);
     log_init(def->name, (enum log_level)set.level);
+    if (service_identify(s, set.instance_id, err, sizeof(err)) == -1) {
+        fprintf(stderr, "%s: bad config: %s\n", def->name, err);
+        return -1;
+    }
     if (watchdog_start((int)set.shutdown_timeout_s) == -1) {
         fprintf(stderr, "%s: cannot start the shutdown watchdog: %s\n", def->name, strerror(errno));
         return -1;
@@ -186,6 +213,10 @@ int service_init(struct service *s, const struct service_def *def, int argc, cha
     /* Kafka's loops stop with the service, and its failures stop the service */
     kafka_set_lifecycle(&(const struct kafka_lifecycle){service_running, service_fail});
     return 0;
+}
+
+struct producer *service_producer_new(struct service *s, char *errstr, size_t sz) {
+    return producer_new(s->cfg, s->name, s->default_txn_id, s->exactly_once, errstr, sz);
 }
 
 static enum http_result service_health(struct http_req *r, const char *param, void *arg) {

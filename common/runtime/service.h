@@ -5,8 +5,10 @@
 #include "cfg.h"
 #include "cfg_table.h"
 #include "http.h"
+#include "instance.h"
 
 struct consumer;
+struct producer;
 
 /* What a daemon tells service_init about itself. */
 struct service_def {
@@ -31,8 +33,10 @@ struct service {
     struct http_limits http_limits;
     int (*ready)(void *arg, char *why, size_t sz); /* 1 when ready, else 0 with why */
     void *ready_arg;
-    struct consumer *_Atomic consumer; /* service_publish_consumer; NULL until then */
-    int exactly_once;                  /* [pipeline] processing.guarantee */
+    struct consumer *_Atomic consumer;        /* service_publish_consumer; NULL until then */
+    int exactly_once;                         /* [pipeline] processing.guarantee */
+    char instance_id[INSTANCE_ID_MAX + 1];    /* [service] instance_id, else the host name */
+    char default_txn_id[INSTANCE_TXN_ID_MAX]; /* "<name>-<instance_id>" */
 };
 
 /** Parses -c FILE and -h, loads the config, refuses sections and keys that
@@ -43,6 +47,11 @@ struct service {
 int service_init(struct service *s, const struct service_def *def, int argc, char **argv);
 /** Starts HTTP with routes plus the built-in ones. @returns 0, or -1 (logged). */
 int service_start_http(struct service *s, const struct http_route *routes, size_t n);
+
+/** The daemon's producer: transactional when exactly-once, its
+ * transactional.id the configured one or else s->default_txn_id.
+ * @returns it, or NULL with errstr set. */
+struct producer *service_producer_new(struct service *s, char *errstr, size_t sz);
 
 /* A daemon's group consumer is made by its main thread and read by /ready
  * (an HTTP thread): every daemon hands it over this one way. */

@@ -117,7 +117,7 @@ static int stage_open(struct stage *st) {
     const char *topics[] = {st->in_topic, NULL};
     struct consumer_hooks hooks = {NULL, NULL, batch_on_revoke, &st->batch};
     stage_register_metrics(st);
-    if (!(st->producer = producer_new(s->cfg, s->name, s->exactly_once, err, sizeof(err))) ||
+    if (!(st->producer = service_producer_new(s, err, sizeof(err))) ||
         !(st->out = producer_topic(st->producer, st->out_topic, err, sizeof(err))) ||
         intake_init(&st->intake, st->in_topic, (size_t)st->max_event_bytes, st->producer, s->name,
                     err, sizeof(err)) == -1) {

@@ -85,7 +85,7 @@ static int reporter_open(struct reporter *r) {
         log_error("out of memory");
         return -1;
     }
-    if (!(r->producer = producer_new(s->cfg, s->name, s->exactly_once, err, sizeof(err))) ||
+    if (!(r->producer = service_producer_new(s, err, sizeof(err))) ||
         !(r->changelog_out = producer_topic(r->producer, r->changelog_topic, err, sizeof(err))) ||
         intake_init(&r->intake, r->topic, (size_t)r->max_event_bytes, r->producer, s->name, err,
                     sizeof(err)) == -1 ||

@@ -38,7 +38,7 @@ int pizza_main_open(struct pizza_service *ps) {
     const struct pizza_settings *set = &ps->set;
     struct service *s = &ps->svc;
     char err[512];
-    if (!(pm->producer = producer_new(s->cfg, s->name, s->exactly_once, err, sizeof(err))) ||
+    if (!(pm->producer = service_producer_new(s, err, sizeof(err))) ||
         !(pm->order_rkt = producer_topic(pm->producer, set->order_topic, err, sizeof(err))) ||
         !(pm->changelog_rkt =
               producer_topic(pm->producer, set->changelog_topic, err, sizeof(err))) ||
