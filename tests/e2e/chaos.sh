@@ -15,11 +15,22 @@
 #   e. every daemon is still alive.
 # CHAOS_SEED makes the random choices reproducible; CHAOS_VICTIMS (default: all
 # six daemons) limits which daemons the fault loop kills.
+#
+# CHAOS_SCALE=1 (tests/e2e/scale_out.sh) is the scale-out run: 3 instances of
+# every topping stage and 2 of pizza-service and of cheese-reporter on one
+# broker, each with the shipped config and only what compose gives a container
+# (its own host name, which is PIZZA_SERVICE_INSTANCE_ID here, and compose's
+# session timeout). The clients post to either pizza-service; the fault loop
+# kills random instances and scales meat-service from 3 instances to 1 and back
+# to 3 (SIGTERM, then a start); b. is checked on both pizza-services and d. on
+# both reporters.
 set -euo pipefail
 export LC_ALL=C # one collation for sort, comm and join
 # shellcheck source=SCRIPTDIR/../lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
-lib_init chaos
+SCALE=${CHAOS_SCALE:-0}
+[[ $SCALE == 0 || $SCALE == 1 ]] || { echo "chaos: CHAOS_SCALE must be 0 or 1" >&2; exit 2; }
+lib_init "$( ((SCALE)) && echo scale_out || echo chaos)"
 
 ORDERS=${CHAOS_ORDERS:-2000}
 # On real Kafka the same orders take longer to place: three broker JVMs share
@@ -28,9 +39,18 @@ ORDERS=${CHAOS_ORDERS:-2000}
 # its partitions' writes (and so every POST that touches one) until the
 # controller fences it (broker.session.timeout.ms, 9 s). Measured: about 6.6
 # accepted orders/s under the faults.
-LOAD_S=${CHAOS_LOAD_S:-$([[ $LIB_BROKER_KIND == kafka ]] && echo 300 || echo 65)}
+# The scale-out run has one broker and no broker outages.
+LOAD_S=${CHAOS_LOAD_S:-$( ((SCALE)) && echo 120 || { [[ $LIB_BROKER_KIND == kafka ]] && echo 300 || echo 65; })}
 SEED=${CHAOS_SEED:-$((RANDOM * 32768 + RANDOM))}
-read -r -a VICTIMS <<<"${CHAOS_VICTIMS:-pizza-service sauce-service cheese-service meat-service veggie-service cheese-reporter}"
+if ((SCALE)); then
+    INSTANCES=(pizza-service pizza-service@2 cheese-reporter cheese-reporter@2)
+    for n in sauce-service cheese-service meat-service veggie-service; do INSTANCES+=("$n" "$n@2" "$n@3"); done
+    SCALED=(meat-service@2 meat-service@3) # stopped and started again under load
+else
+    INSTANCES=("${LIB_DAEMONS[@]}")
+    SCALED=()
+fi
+read -r -a VICTIMS <<<"${CHAOS_VICTIMS:-${INSTANCES[*]}}"
 # A POST waits for its transaction, and concurrent POSTs share one: on real
 # Kafka a transaction takes longer, so more clients keep up the same pace.
 CLIENTS=${CHAOS_CLIENTS:-$([[ $LIB_BROKER_KIND == kafka ]] && echo 24 || echo 8)}
@@ -43,28 +63,42 @@ RANDOM=$SEED
 T0=$(lib_now_ms)
 TOPICS=(pizza pizza-with-sauce pizza-with-cheese pizza-with-meats pizza-with-veggies)
 
-start_pipeline --brokers 3 --replication 3 --partitions 6
-pizza=http://127.0.0.1:$(port_of pizza-service)
-report_url=http://127.0.0.1:$(port_of cheese-reporter)/report
+if ((SCALE)); then
+    start_broker --partitions 6
+    # compose's: how long a killed instance's partitions wait for the group
+    export KAFKA_SESSION_TIMEOUT_MS=10000
+    for n in "${INSTANCES[@]}"; do lib_launch "$n"; done
+    for n in "${INSTANCES[@]}"; do lib_await "$n"; done
+else
+    start_pipeline --brokers 3 --replication 3 --partitions 6
+fi
+PIZZA_URLS=() REPORT_URLS=()
+for n in "${INSTANCES[@]}"; do
+    case $n in
+    pizza-service*) PIZZA_URLS+=("http://127.0.0.1:$(port_of "$n")") ;;
+    cheese-reporter*) REPORT_URLS+=("http://127.0.0.1:$(port_of "$n")/report") ;;
+    esac
+done
+pizza=${PIZZA_URLS[0]}
 
 # ---------------------------------------------------------------- summary
 
 declare -A KILLS=()
-for n in "${LIB_DAEMONS[@]}"; do KILLS[$n]=0; done
-OUTAGES=0 SELF_EXITS=0 LOAD_MS=0
+for n in "${INSTANCES[@]}"; do KILLS[$n]=0; done
+OUTAGES=0 SELF_EXITS=0 LOAD_MS=0 SCALE_STEPS=0
 N_201=0 N_503=0 N_CONN=0 N_OTHER=0 N_ORPHAN=- N_ORDERS=- N_PIZZAS=-
 N_LOST=- N_MISSING=- N_DUPS=- N_STRAYS=- N_BAD=- REPORT=-
 FAILURES=()
 
 summary() {
     local kills="" total=0 n
-    for n in "${LIB_DAEMONS[@]}"; do
+    for n in "${INSTANCES[@]}"; do
         kills+="${kills:+,}$n:${KILLS[$n]}"
         total=$((total + KILLS[$n]))
     done
-    printf 'SUMMARY [chaos] seed=%s accepted=%s http_503=%s conn_failures=%s other_codes=%s orphan_orders=%s orders=%s pizzas=%s kills=%s (%s) broker_outages=%s self_exits=%s lost_orders=%s missing_pizzas=%s duplicates=%s strays=%s bad_orders=%s report=%s load_s=%s total_s=%s\n' \
-        "$SEED" "$N_201" "$N_503" "$N_CONN" "$N_OTHER" "$N_ORPHAN" "$N_ORDERS" "$N_PIZZAS" \
-        "$total" "$kills" "$OUTAGES" "$SELF_EXITS" "$N_LOST" "$N_MISSING" "$N_DUPS" "$N_STRAYS" \
+    printf 'SUMMARY [%s] seed=%s accepted=%s http_503=%s conn_failures=%s other_codes=%s orphan_orders=%s orders=%s pizzas=%s kills=%s (%s) broker_outages=%s scale_steps=%s self_exits=%s lost_orders=%s missing_pizzas=%s duplicates=%s strays=%s bad_orders=%s report=%s load_s=%s total_s=%s\n' \
+        "$LIB_TEST_NAME" "$SEED" "$N_201" "$N_503" "$N_CONN" "$N_OTHER" "$N_ORPHAN" "$N_ORDERS" "$N_PIZZAS" \
+        "$total" "$kills" "$OUTAGES" "$SCALE_STEPS" "$SELF_EXITS" "$N_LOST" "$N_MISSING" "$N_DUPS" "$N_STRAYS" \
         "$N_BAD" "$REPORT" "$((LOAD_MS / 1000))" "$((($(lib_now_ms) - T0) / 1000))"
 }
 
@@ -85,7 +119,7 @@ few() {
 # client I SHARE: places SHARE orders, paced over LOAD_S; logs "201 ID COUNT",
 # "503", "000" (no HTTP answer) or "other CODE" per attempt to client.I.
 client() {
-    local i=$1 share=$2 log=$WORK/client.$1 k=0 count=0 resp code body start due now d deadline
+    local i=$1 share=$2 log=$WORK/client.$1 k=0 count=0 resp code body start due now d deadline url
     [[ -z $LIB_BROKER_FD ]] || exec {LIB_BROKER_FD}>&- # the dev broker's control fifo stays the test's alone
     RANDOM=$((SEED + 7919 * i))
     start=$(lib_now_ms)
@@ -106,7 +140,8 @@ client() {
             fi
         fi
         (($(lib_now_ms) < deadline)) || { echo "gave-up" >>"$log" && return 0; }
-        resp=$(curl -s --max-time 15 -w '\n%{http_code}' -X POST "$pizza/order/$count") || true
+        url=${PIZZA_URLS[RANDOM % ${#PIZZA_URLS[@]}]}
+        resp=$(curl -s --max-time 15 -w '\n%{http_code}' -X POST "$url/order/$count") || true
         code=${resp##*$'\n'}
         body=${resp%$'\n'*}
         case $code in
@@ -152,7 +187,8 @@ sleep_ms() {
 # supervisor to restart it: we are that supervisor), counting it.
 supervise() {
     local n
-    for n in "${LIB_DAEMONS[@]}"; do
+    for n in "${INSTANCES[@]}"; do
+        [[ -n ${LIB_PIDS[$n]:-} ]] || continue # scaled down
         if reap_daemon "$n"; then
             SELF_EXITS=$((SELF_EXITS + 1))
             printf 'chaos: %s exited by itself with code %s; restarting it\n' "$n" "$LIB_EXIT_CODE" >&2
@@ -161,12 +197,51 @@ supervise() {
     done
 }
 
+# scale_step: stops the SCALED instances (SIGTERM: they commit and leave the
+# group, exit 0) when they run, else starts them again.
+scale_step() {
+    local n rc
+    for n in "${SCALED[@]}"; do
+        if [[ -n ${LIB_PIDS[$n]:-} ]]; then
+            rc=0
+            stop_daemon "$n" || rc=$?
+            ((rc == 0)) || problem scale "$n exited with code $rc when scaled down"
+        else
+            restart_daemon "$n" listening
+        fi
+    done
+    SCALE_STEPS=$((SCALE_STEPS + 1))
+    lib_log "scale step $SCALE_STEPS: ${SCALED[*]} $([[ -n ${LIB_PIDS[${SCALED[0]}]:-} ]] && echo up || echo down)"
+}
+
+# pick_victim: sets victim to a random daemon of VICTIMS, then a random running
+# instance of it ("" if none), so every daemon is hit as often however many
+# instances it has. Not in $(...): the seed's sequence must go on in this shell.
+for v in "${VICTIMS[@]}"; do [[ -v "KILLS[$v]" ]] || fail "CHAOS_VICTIMS: unknown daemon '$v'"; done
+read -r -a VICTIM_DAEMONS <<<"$(printf '%s\n' "${VICTIMS[@]%@*}" | sort -u | tr '\n' ' ')"
+pick_victim() {
+    local daemon=${VICTIM_DAEMONS[RANDOM % ${#VICTIM_DAEMONS[@]}]} v running=()
+    for v in "${VICTIMS[@]}"; do
+        [[ ${v%@*} == "$daemon" && -n ${LIB_PIDS[$v]:-} ]] && running+=("$v")
+    done
+    victim=
+    ((${#running[@]} == 0)) || victim=${running[RANDOM % ${#running[@]}]}
+}
+
 # The fault loop runs in this shell: only it can start and reap the daemons.
-outage_at=($((LOAD_T0 + LOAD_S * 1000 / 4)) $((LOAD_T0 + LOAD_S * 1000 * 3 / 5)))
+if ((SCALE)); then
+    outage_at=()
+    scale_at=($((LOAD_T0 + LOAD_S * 1000 / 4)) $((LOAD_T0 + LOAD_S * 1000 * 3 / 5)))
+else
+    outage_at=($((LOAD_T0 + LOAD_S * 1000 / 4)) $((LOAD_T0 + LOAD_S * 1000 * 3 / 5)))
+    scale_at=()
+fi
 while clients_running; do
     cycle_end=$(($(lib_now_ms) + 3000 + RANDOM % 2001))
     supervise
-    if ((OUTAGES < ${#outage_at[@]} && $(lib_now_ms) >= outage_at[OUTAGES])); then
+    if ((SCALE_STEPS < ${#scale_at[@]} && $(lib_now_ms) >= scale_at[SCALE_STEPS])); then
+        scale_step
+    elif ((OUTAGES < ${#outage_at[@]} && $(lib_now_ms) >= outage_at[OUTAGES])); then
         reply=$(broker_cmd broker down 2)
         assert_eq ok "$reply" "reply to 'broker down 2'"
         lib_log "broker 2 down"
@@ -176,8 +251,8 @@ while clients_running; do
         lib_log "broker 2 up"
         OUTAGES=$((OUTAGES + 1))
     else
-        victim=${VICTIMS[RANDOM % ${#VICTIMS[@]}]}
-        [[ -v "KILLS[$victim]" ]] || fail "CHAOS_VICTIMS: unknown daemon '$victim'"
+        pick_victim
+        [[ -n $victim ]] || continue # all of that daemon's are scaled down
         kill9_daemon "$victim"
         KILLS[$victim]=$((KILLS[$victim] + 1))
         down_ms=$((500 + RANDOM % 1501))
@@ -203,17 +278,20 @@ grep -q '^gave-up' "$WORK/attempts" &&
 cut -d' ' -f1 "$WORK/accepted" | uniq -d >"$WORK/accepted.twice"
 [[ ! -s $WORK/accepted.twice ]] || problem load "order ids answered 201 twice: $(few "$WORK/accepted.twice")"
 ((OUTAGES == ${#outage_at[@]})) || problem load "only $OUTAGES broker outages happened during the load"
+((SCALE_STEPS == ${#scale_at[@]})) || problem load "only $SCALE_STEPS scale steps happened during the load"
 
 # ---------------------------------------------------------------- settle
 
 # Everything runs again, and is ready.
 supervise
-for n in "${LIB_DAEMONS[@]}"; do lib_await_ready "$n"; done
+for n in "${SCALED[@]}"; do [[ -n ${LIB_PIDS[$n]:-} ]] || restart_daemon "$n" listening; done
+for n in "${INSTANCES[@]}"; do lib_await_ready "$n"; done
 
-# get_orders IDS_FILE: GETs every order listed, a few parallel curls with many
-# URLs each; bodies in $WORK/get/ID, "CODE ID" lines in $WORK/get.codes.
+# get_orders IDS_FILE [URL]: GETs every order listed from pizza-service at URL
+# ($pizza), a few parallel curls with many URLs each; bodies in $WORK/get/ID,
+# "CODE ID" lines in $WORK/get.codes.
 get_orders() {
-    local id
+    local id pizza=${2:-$pizza}
     rm -rf "$WORK/get" && mkdir "$WORK/get"
     while read -r id; do
         printf 'url = "%s/order/%s"\noutput = "%s/get/%s"\n' "$pizza" "$id" "$WORK" "$id"
@@ -316,48 +394,55 @@ done
 
 # ---------------------------------------------------------------- b. GET
 
-get_orders "$WORK/orders"
-ok_ids=$(awk '$1 == 200 { print $2 }' "$WORK/get.codes")
-: >"$WORK/get.rows"
-: >"$WORK/get.pizzas"
-if [[ -n $ok_ids ]]; then
-    # shellcheck disable=SC2086 # ids are [A-Za-z0-9_-]: safe to split
-    (cd "$WORK/get" && awk 1 $ok_ids) >"$WORK/get.bodies"
-    jq -R -r 'fromjson? | [.id, .status, .count, (.pizzas | length), ([.pizzas[].id] | unique | length),
-        ([.pizzas[].id] | sort | join(","))] | @tsv' "$WORK/get.bodies" >"$WORK/get.rows"
-    jq -R -r 'fromjson? | .pizzas[] | [.id, .sauce, .cheese, .meats, .veggies] | @tsv' \
-        "$WORK/get.bodies" | sort -u >"$WORK/get.pizzas"
-fi
-# One line per order: its pizza ids on topic pizza.
-awk -F'\t' '{ ids[$1] = ids[$1] (ids[$1] == "" ? "" : ",") $2 }
-    END { for (o in ids) print o "\t" ids[o] }' "$WORK/pizza.pairs" >"$WORK/pizza.rows"
-awk -v accepted="$WORK/accepted" -v codes="$WORK/get.codes" -v topic="$WORK/pizza.rows" \
-    -v rows="$WORK/get.rows" -F'\t' '
-    BEGIN {
-        while ((getline l < accepted) > 0) { split(l, a, " "); asked[a[1]] = a[2] }
-        while ((getline l < codes) > 0) { split(l, a, " "); code[a[2]] = a[1] }
-        while ((getline l < topic) > 0) { split(l, a, "\t"); onpizza[a[1]] = a[2] }
-        while ((getline l < rows) > 0) {
-            split(l, a, "\t"); st[a[1]] = a[2]; cnt[a[1]] = a[3]; n[a[1]] = a[4]; nu[a[1]] = a[5]; ids[a[1]] = a[6]
+# check_gets URL: b. as pizza-service at URL answers it
+check_gets() {
+    local url=$1 ok_ids bad
+    get_orders "$WORK/orders" "$url"
+    ok_ids=$(awk '$1 == 200 { print $2 }' "$WORK/get.codes")
+    : >"$WORK/get.rows"
+    : >"$WORK/get.pizzas"
+    if [[ -n $ok_ids ]]; then
+        # shellcheck disable=SC2086 # ids are [A-Za-z0-9_-]: safe to split
+        (cd "$WORK/get" && awk 1 $ok_ids) >"$WORK/get.bodies"
+        jq -R -r 'fromjson? | [.id, .status, .count, (.pizzas | length), ([.pizzas[].id] | unique | length),
+            ([.pizzas[].id] | sort | join(","))] | @tsv' "$WORK/get.bodies" >"$WORK/get.rows"
+        jq -R -r 'fromjson? | .pizzas[] | [.id, .sauce, .cheese, .meats, .veggies] | @tsv' \
+            "$WORK/get.bodies" | sort -u >"$WORK/get.pizzas"
+    fi
+    # One line per order: its pizza ids on topic pizza.
+    awk -F'\t' '{ ids[$1] = ids[$1] (ids[$1] == "" ? "" : ",") $2 }
+        END { for (o in ids) print o "\t" ids[o] }' "$WORK/pizza.pairs" >"$WORK/pizza.rows"
+    awk -v accepted="$WORK/accepted" -v codes="$WORK/get.codes" -v topic="$WORK/pizza.rows" \
+        -v rows="$WORK/get.rows" -F'\t' '
+        BEGIN {
+            while ((getline l < accepted) > 0) { split(l, a, " "); asked[a[1]] = a[2] }
+            while ((getline l < codes) > 0) { split(l, a, " "); code[a[2]] = a[1] }
+            while ((getline l < topic) > 0) { split(l, a, "\t"); onpizza[a[1]] = a[2] }
+            while ((getline l < rows) > 0) {
+                split(l, a, "\t"); st[a[1]] = a[2]; cnt[a[1]] = a[3]; n[a[1]] = a[4]; nu[a[1]] = a[5]; ids[a[1]] = a[6]
+            }
         }
-    }
-    {
-        o = $1
-        if (code[o] != 200) { print o " GET answered " (code[o] == "" ? "nothing" : code[o]); next }
-        if (!(o in st)) { print o " GET body unreadable"; next }
-        if (st[o] != "complete") { print o " status " st[o]; next }
-        if (n[o] != cnt[o]) { print o " has " n[o] " pizzas for count " cnt[o]; next }
-        if (nu[o] != n[o]) { print o " lists a pizza id twice"; next }
-        if ((o in asked) && asked[o] != cnt[o]) { print o " count " cnt[o] " but the client asked " asked[o]; next }
-        if (ids[o] != onpizza[o]) { print o " pizzas " ids[o] " differ from topic pizza: " onpizza[o]; next }
-    }' "$WORK/orders" >"$WORK/bad.orders"
-N_BAD=$(wc -l <"$WORK/bad.orders")
-((N_BAD == 0)) || problem b "$N_BAD of $N_ORDERS orders are wrong: $(few "$WORK/bad.orders")"
-jq -R -r 'fromjson? | [.id, .sauce, .cheese, .meats, .veggies] | @tsv' "$WORK/topic.pizza-with-veggies" |
-    sort -u >"$WORK/veggies.pizzas"
-comm -23 "$WORK/get.pizzas" "$WORK/veggies.pizzas" | cut -f1 >"$WORK/bad.toppings"
-[[ ! -s $WORK/bad.toppings ]] ||
-    problem b "$(wc -l <"$WORK/bad.toppings") pizzas served by GET differ from (or are absent from) pizza-with-veggies: $(few "$WORK/bad.toppings")"
+        {
+            o = $1
+            if (code[o] != 200) { print o " GET answered " (code[o] == "" ? "nothing" : code[o]); next }
+            if (!(o in st)) { print o " GET body unreadable"; next }
+            if (st[o] != "complete") { print o " status " st[o]; next }
+            if (n[o] != cnt[o]) { print o " has " n[o] " pizzas for count " cnt[o]; next }
+            if (nu[o] != n[o]) { print o " lists a pizza id twice"; next }
+            if ((o in asked) && asked[o] != cnt[o]) { print o " count " cnt[o] " but the client asked " asked[o]; next }
+            if (ids[o] != onpizza[o]) { print o " pizzas " ids[o] " differ from topic pizza: " onpizza[o]; next }
+        }' "$WORK/orders" >"$WORK/bad.orders"
+    bad=$(wc -l <"$WORK/bad.orders")
+    N_BAD=$((N_BAD + bad))
+    ((bad == 0)) || problem b "$url: $bad of $N_ORDERS orders are wrong: $(few "$WORK/bad.orders")"
+    jq -R -r 'fromjson? | [.id, .sauce, .cheese, .meats, .veggies] | @tsv' "$WORK/topic.pizza-with-veggies" |
+        sort -u >"$WORK/veggies.pizzas"
+    comm -23 "$WORK/get.pizzas" "$WORK/veggies.pizzas" | cut -f1 >"$WORK/bad.toppings"
+    [[ ! -s $WORK/bad.toppings ]] ||
+        problem b "$url: $(wc -l <"$WORK/bad.toppings") pizzas served by GET differ from (or are absent from) pizza-with-veggies: $(few "$WORK/bad.toppings")"
+}
+N_BAD=0
+for url in "${PIZZA_URLS[@]}"; do check_gets "$url"; done
 
 # ---------------------------------------------------------------- d. report
 
@@ -367,29 +452,29 @@ jq -R -r 'fromjson? | [.id, .cheese] | @tsv' "$WORK/topic.pizza-with-cheese" | s
     join -t $'\t' - "$WORK/pizzas" | cut -f2 |
     jq -R -s -c -S 'split("\n") | map(select(length > 0)) | group_by(.) | map({(.[0]): length}) | add // {}' \
         >"$WORK/truth.json"
-report_matches() {
-    curl -sf --max-time 5 "$report_url" | jq -c -S . >"$WORK/report.json" &&
+report_matches() { # URL
+    curl -sf --max-time 5 "$1" | jq -c -S . >"$WORK/report.json" &&
         cmp -s "$WORK/report.json" "$WORK/truth.json"
 }
-report_deadline=$(($(lib_now_ms) + 20000))
-until report_matches; do
-    (($(lib_now_ms) < report_deadline)) || break
-    sleep 0.2
-done
-if cmp -s "$WORK/report.json" "$WORK/truth.json"; then
-    REPORT=ok
-else
+REPORT=ok
+for report_url in "${REPORT_URLS[@]}"; do
+    report_deadline=$(($(lib_now_ms) + 20000))
+    until report_matches "$report_url"; do
+        (($(lib_now_ms) < report_deadline)) || break
+        sleep 0.2
+    done
+    cmp -s "$WORK/report.json" "$WORK/truth.json" && continue
     REPORT=mismatch
-    problem d "GET /report differs from the cheeses of the $N_PIZZAS pizzas (cheese: report/truth): $(
+    problem d "$report_url differs from the cheeses of the $N_PIZZAS pizzas (cheese: report/truth): $(
         jq -n -r --slurpfile r "$WORK/report.json" --slurpfile t "$WORK/truth.json" \
             '($r[0] // {}) as $r | $t[0] as $t | [($r + $t) | keys[] | select($r[.] != $t[.]) |
              "\(.): \($r[.] // 0)/\($t[.] // 0)"] | join(", ")'
     )"
-fi
+done
 
 # ---------------------------------------------------------------- e. alive
 
-for n in "${LIB_DAEMONS[@]}"; do
+for n in "${INSTANCES[@]}"; do
     if reap_daemon "$n"; then
         problem e "$n exited with code $LIB_EXIT_CODE after the load"
     fi
