@@ -2,7 +2,7 @@
 """Checks rendered Kubernetes manifests (deploy/k8s, `kubectl kustomize`) against
 what the project builds and reads, as compose_check.py does for docker-compose.yml.
 
-usage: k8s_check.py ROOT RENDERED.yaml dev|prod
+usage: k8s_check.py ROOT dev|prod RENDERED.yaml...
 Needs $PIZZA_BIN/<daemon> (their -h lists the environment they read). Prints one
 line per problem and exits 1 when there is any. Run by tests/e2e/k8s_manifests.sh.
 
@@ -444,8 +444,9 @@ def check_services(m, daemons, workloads, published):
                 if selects(((p.get("spec") or {}).get("selector") or {}).get("matchLabels"), d.labels)]
         if len(pdbs) != 1:
             problem(f"StatefulSet {d.name}: {len(pdbs)} PodDisruptionBudgets select its pods, not one")
-        elif "minAvailable" in pdbs[0]["spec"] and \
-                str(pdbs[0]["spec"]["minAvailable"]) >= str(d.sts["spec"].get("replicas", 1)):
+        elif "minAvailable" in pdbs[0]["spec"] and (
+                not str(pdbs[0]["spec"]["minAvailable"]).isdigit() or
+                int(pdbs[0]["spec"]["minAvailable"]) >= d.sts["spec"].get("replicas", 1)):
             problem(f"PodDisruptionBudget {Manifests.name(pdbs[0])}: minAvailable "
                     f"{pdbs[0]['spec']['minAvailable']} blocks every drain; use maxUnavailable: 1")
 
@@ -685,19 +686,15 @@ def check_keda(m, daemons, partitions, profile):
                         "would reset it")
             if "replicas" not in d.sts["spec"] and d.name not in scaled:
                 problem(f"StatefulSet {d.name}: neither replicas nor a ScaledObject: one instance")
-    elif scaled:
-        problem(f"dev: ScaledObjects {sorted(scaled)}: dev runs one instance each, without KEDA")
+    elif m.of("ScaledObject"):
+        problem(f"dev: ScaledObjects {sorted(Manifests.name(s) for s in m.of('ScaledObject'))}: dev "
+                "runs one instance each, without KEDA")
 
 
 # ------------------------------------------------------------- main
 
 
-def main():
-    if len(sys.argv) != 4 or sys.argv[3] not in PROFILES:
-        sys.exit(__doc__)
-    root, rendered, profile = sys.argv[1:]
-    with open(rendered, encoding="utf-8") as f:
-        m = Manifests(yaml.safe_load_all(f))
+def repo_facts(root):
     binaries = cc.daemon_binaries(root)
     files, copied = cc.check_dockerfile(root, binaries)
     user, uid = image_user(root)
@@ -705,20 +702,30 @@ def main():
         problem(f"Dockerfile: cannot tell the uid of its user {user}")
     daemon_image, kafka_image, published = compose_facts(root)
     facts = dict(root=root, binaries=binaries, files=files, copied=copied, uid=uid,
+                 daemon_image=daemon_image, kafka_image=kafka_image, published=published,
                  doc_keys=cc.readme_keys(root), kafka_props=cc.librdkafka_properties(),
                  usage={b: usage_env(b) for b in binaries})
     for b, u in facts["usage"].items():
         if u is not None and not (u[1] and u[2]):
             problem(f"{b} -h: no KAFKA_<PROPERTY> or PIZZA_<SECTION>_<KEY> in its environment list")
+    return facts
 
+
+def check_manifests(m, facts, profile):
+    binaries, daemon_image, kafka_image = \
+        facts["binaries"], facts["daemon_image"], facts["kafka_image"]
+    for cm in m.configmaps.values():
+        for k, v in (cm.get("data") or {}).items():
+            if any(w in cc.SECRET_WORDS for w in k.split("_")):
+                problem(f"ConfigMap {Manifests.name(cm)}: {k}: a secret belongs in a Secret")
     daemons, workloads = [], []
     for sts in m.of("StatefulSet"):
         spec, containers = pod_containers(sts)
         labels = ((sts["spec"].get("template") or {}).get("metadata") or {}).get("labels") or {}
         if containers:
             workloads.append((sts, labels, containers[0]))
-        if any("kafka" in str(c.get("image")) and c.get("image") != daemon_image
-               and repo_name(c.get("image")) != repo_name(daemon_image) for c in containers):
+        if any("kafka" in str(c.get("image")) and repo_name(c.get("image")) != repo_name(daemon_image)
+               for c in containers):
             continue  # a broker (dev)
         d = check_daemon(m, sts, facts)
         if d is not None:
@@ -735,7 +742,7 @@ def main():
         problem(f"manifests: the daemons should share one {repo_name(daemon_image)} image "
                 f"(docker-compose's {daemon_image}), not {sorted(map(str, images))}")
 
-    check_services(m, daemons, workloads, published)
+    check_services(m, daemons, workloads, facts["published"])
     partitions = check_topics_job(m, daemons, kafka_image, profile)
     protocols = {d.env.get("KAFKA_SECURITY_PROTOCOL", ("PLAINTEXT",))[0] for d in daemons}
     if profile == "prod":
@@ -760,12 +767,30 @@ def main():
         rep = (job_env.get("REPLICATION") or (None,))[0]
         check_dev_kafka(m, daemons, kafka_image, int(rep) if rep and rep.isdigit() else None)
     check_keda(m, daemons, partitions, profile)
+    return len(daemons)
 
-    for p in cc.PROBLEMS:
-        print(p)
-    print(f"k8s_check: {profile}: {len(daemons)} daemons, {len(m.docs)} objects, "
-          f"{len(cc.PROBLEMS)} problems")
-    return 1 if cc.PROBLEMS else 0
+
+def main():
+    """One file: its problems. Several (the test's broken copies, checked in one
+    run): each problem and summary line starts with the file's name."""
+    if len(sys.argv) < 4 or sys.argv[2] not in PROFILES:
+        sys.exit(__doc__)
+    root, profile, rendered = sys.argv[1], sys.argv[2], sys.argv[3:]
+    facts = repo_facts(root)
+    repo_problems = list(cc.PROBLEMS)
+    failed = 0
+    for path in rendered:
+        cc.PROBLEMS[:] = list(repo_problems)
+        with open(path, encoding="utf-8") as f:
+            m = Manifests(yaml.load_all(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+        n = check_manifests(m, facts, profile)
+        prefix = f"{path}: " if len(rendered) > 1 else ""
+        for p in cc.PROBLEMS:
+            print(prefix + p)
+        print(f"{prefix}k8s_check: {profile}: {n} daemons, {len(m.docs)} objects, "
+              f"{len(cc.PROBLEMS)} problems")
+        failed += bool(cc.PROBLEMS)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
