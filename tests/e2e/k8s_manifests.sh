@@ -39,12 +39,11 @@ lib_log "rendering with ${RENDER[*]}"
 render() { # render DIR OUT
     "${RENDER[@]}" --load-restrictor LoadRestrictionsNone "$1" >"$2" 2>"$2.err"
 }
-to_json() { # to_json YAML JSON
+validate() { # validate YAML...: validate.js's report on stdout (YAML.json beside each)
     "$PY" -c 'import json, sys, yaml
-json.dump([d for d in yaml.safe_load_all(open(sys.argv[1])) if d], open(sys.argv[2], "w"))' "$1" "$2"
-}
-validate() { # validate YAML: the schema problems on stdout
-    to_json "$1" "$1.json" && NODE_PATH=$MODELS node "$TOOLS/k8s/validate.js" "$1.json"
+for f in sys.argv[1:]:
+    json.dump([d for d in yaml.safe_load_all(open(f)) if d], open(f + ".json", "w"))' "$@" &&
+        NODE_PATH=$MODELS node "$TOOLS/k8s/validate.js" "${@/%/.json}"
 }
 
 # ---------------------------------------------------------------- 1. render
@@ -80,22 +79,34 @@ $(cat "$WORK/validate-$o.out")"
 done
 grep -q "ScaledObject" "$WORK/validate-prod.out" || fail "prod: no ScaledObject was validated"
 
-expect_invalid() { # expect_invalid WHAT SED_EXPR PATTERN (on the prod rendering)
-    local what=$1 expr=$2 pattern=$3 broken=$WORK/broken-schema.yaml
-    sed -e "$expr" "$WORK/prod.yaml" >"$broken"
-    cmp -s "$broken" "$WORK/prod.yaml" && fail "mutation '$what' changed nothing: update the test"
-    validate "$broken" >"$broken.out" 2>&1 && fail "validate.js accepted $what"
-    grep -q -- "$pattern" "$broken.out" || fail "validate.js rejected $what but not for it: $(cat "$broken.out")"
+# Broken copies of the prod rendering, validated in one run: each must be refused
+# for its own fault.
+declare -a INVALID=()
+declare -A INVALID_PATTERN=() INVALID_WHAT=()
+invalid() { # invalid WHAT SED_EXPR PATTERN
+    local what=$1 expr=$2 pattern=$3 file=$WORK/invalid-$((${#INVALID[@]} + 1)).yaml
+    sed -e "$expr" "$WORK/prod.yaml" >"$file"
+    cmp -s "$file" "$WORK/prod.yaml" && fail "mutation '$what' changed nothing: update the test"
+    INVALID+=("$file")
+    INVALID_PATTERN[$file]=$pattern
+    INVALID_WHAT[$file]=$what
 }
-expect_invalid "a port that is no number" 's#containerPort: 5002#containerPort: "5002"#' \
+invalid "a port that is no number" 's#containerPort: 5002#containerPort: "5002"#' \
     "containerPort must be integer"
-expect_invalid "a misspelt field" 's#livenessProbe:#livenesProbe:#' "livenesProbe: unknown field"
-expect_invalid "a kind the API lacks" 's#kind: PodDisruptionBudget#kind: PodDisruptionBudgets#' \
+invalid "a misspelt field" 's#livenessProbe:#livenesProbe:#' "livenesProbe: unknown field"
+invalid "a kind the API lacks" 's#kind: PodDisruptionBudget#kind: PodDisruptionBudgets#' \
     "no schema for policy/v1 PodDisruptionBudgets"
-expect_invalid "a KEDA field of another name" 's#maxReplicaCount: 6#maxReplicas: 6#' \
+invalid "a KEDA field of another name" 's#maxReplicaCount: 6#maxReplicas: 6#' \
     "ScaledObject .*/spec/maxReplicas: unknown field"
-expect_invalid "a KEDA trigger setting that is no string" \
+invalid "a KEDA trigger setting that is no string" \
     's#lagThreshold: "5000"#lagThreshold: 5000#' "lagThreshold must be string"
+validate "${INVALID[@]}" >"$WORK/invalid.out" 2>&1 && fail "validate.js accepted every broken copy"
+for file in "${INVALID[@]}"; do
+    grep -q "^$file.json: validate: .*, 0 problems$" "$WORK/invalid.out" &&
+        fail "validate.js accepted ${INVALID_WHAT[$file]}"
+    grep -q -- "^$file.json: .*${INVALID_PATTERN[$file]}" "$WORK/invalid.out" ||
+        fail "validate.js rejected ${INVALID_WHAT[$file]} but not for it: $(grep "^$file.json: " "$WORK/invalid.out")"
+done
 
 # ---------------------------------------------------------------- 3. cross-check
 check() { # check PROFILE FILE...: k8s_check.py's report on stdout

@@ -454,11 +454,25 @@ def check_services(m, daemons, workloads, published):
 # ------------------------------------------------------------- topics Job
 
 
+JOB_RUNS = {}  # (argv, env) -> (calls, props, problems): broken copies mostly share one
+
+
 def run_topics_job(m, job, container, where):
     env = {k: v for k, (v, how) in
            m.env_of(container, where, secret_values={"username": "user-1", "password": "pw-1"}).items()
            if v is not None}
     argv = list(container.get("command") or []) + list(container.get("args") or [])
+    key = (where, tuple(argv), tuple(sorted(env.items())))
+    if key not in JOB_RUNS:
+        before = len(cc.PROBLEMS)
+        calls, props = run_topics_script(argv, env, where)
+        JOB_RUNS[key] = (calls, props, cc.PROBLEMS[before:])
+    else:
+        cc.PROBLEMS.extend(JOB_RUNS[key][2])
+    return JOB_RUNS[key][:2]
+
+
+def run_topics_script(argv, env, where):
     with tempfile.TemporaryDirectory() as tmp:
         log = os.path.join(tmp, "calls")
         stub = os.path.join(tmp, "kafka-topics.sh")

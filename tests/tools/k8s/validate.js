@@ -5,9 +5,10 @@
 // a field the schema does not define (a typo such as `livenesProbe`, which
 // the API server drops or refuses) is an error too.
 //
-// usage: NODE_PATH=<node_modules> node validate.js OBJECTS.json
+// usage: NODE_PATH=<node_modules> node validate.js OBJECTS.json...
 // OBJECTS.json: a JSON array of objects (k8s_manifests.sh converts the
-// rendered YAML). Prints one line per problem, exits 1 if there is any.
+// rendered YAML). Prints one line per problem and a summary, each starting
+// with the file's name when there are several; exits 1 if any has a problem.
 "use strict";
 const fs = require("fs");
 
@@ -46,8 +47,8 @@ function track(value, path, records) {
   });
 }
 
-function main() {
-  const objects = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
+function validateFile(path) {
+  const objects = JSON.parse(fs.readFileSync(path, "utf8"));
   const problems = [];
   const kinds = {};
   for (const obj of objects) {
@@ -82,10 +83,21 @@ function main() {
     }
     kinds[obj.kind] = (kinds[obj.kind] || 0) + 1;
   }
-  for (const p of problems) console.log(p);
   const summary = Object.entries(kinds).sort().map(([k, n]) => `${n} ${k}`).join(", ");
-  console.log(`validate: ${objects.length} objects (${summary}), ${problems.length} problems`);
-  process.exit(problems.length ? 1 : 0);
+  return { problems, summary: `validate: ${objects.length} objects (${summary}), ${problems.length} problems` };
+}
+
+function main() {
+  const files = process.argv.slice(2);
+  let failed = 0;
+  for (const path of files) {
+    const prefix = files.length > 1 ? `${path}: ` : "";
+    const { problems, summary } = validateFile(path);
+    for (const p of problems) console.log(prefix + p);
+    console.log(prefix + summary);
+    if (problems.length) failed++;
+  }
+  process.exit(failed ? 1 : 0);
 }
 
 main();
