@@ -11,7 +11,11 @@ packages=(build-essential cmake pkg-config
           docker-compose # compose_config.sh: docker-compose config, no engine needed
           dpkg-dev patch zlib1g-dev debian-archive-keyring # mock-librdkafka.sh
           clang libclang-rt-dev # libFuzzer targets (tests/fuzz); -rt-dev follows the default clang (14 on Debian 12, 19 on 13)
-          valgrind) # e2e_valgrind: the daemons under memcheck
+          valgrind # e2e_valgrind: the daemons under memcheck
+          nodejs) # k8s_manifests.sh: the schema packages of tests/tools/k8s (npm ci)
+# npm too, unless the installed nodejs brings its own (NodeSource's does, and
+# conflicts with Debian's npm package)
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
