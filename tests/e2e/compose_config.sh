@@ -99,7 +99,7 @@ fi
 
 # The proxy's nginx.conf, as nginx itself reads it (Debian's nginx; the resolver
 # and the variables parse without a DNS server).
-proxy_conf=$("$PY" -c '
+proxy_conf=$("$PY" -B -c '
 import sys
 sys.path.insert(0, sys.argv[2])
 import yaml, compose_check as c
