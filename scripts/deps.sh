@@ -5,10 +5,20 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
+# promtool (observability_config.sh): a package of its own from Debian 13 on; on 12
+# only the Prometheus server's package has it.
+promtool=promtool
+apt-cache show promtool >/dev/null 2>&1 || promtool=prometheus
+
 packages=(build-essential cmake pkg-config
           librdkafka-dev libjansson-dev libmicrohttpd-dev libinih-dev libcmocka-dev
           kcat curl jq procps wrk python3-yaml python3-jsonschema # openapi_check.py
           docker-compose # compose_config.sh: docker-compose config, no engine needed
+          # nginx -t (compose_config.sh), promtool check/test (observability_config.sh).
+          # Their maintainer scripts start nginx (:80) and, on Debian 12, prometheus
+          # (:9090) where policy-rc.d allows it (Docker images ship one that forbids
+          # it); no test needs either server running.
+          nginx "$promtool"
           dpkg-dev patch zlib1g-dev debian-archive-keyring # mock-librdkafka.sh
           clang libclang-rt-dev # libFuzzer targets (tests/fuzz); -rt-dev follows the default clang (14 on Debian 12, 19 on 13)
           valgrind # e2e_valgrind: the daemons under memcheck

@@ -1,10 +1,25 @@
 #!/usr/bin/python3
-"""Checks docker-compose.yml (as normalized by `docker-compose config`), the
-Dockerfile and config/examples/*.env against what the project builds and reads.
+"""Checks docker-compose.yml (as normalized by `docker-compose config`, v1 or v2),
+the Dockerfile and config/examples/*.env against what the project builds and reads.
 
-usage: compose_check.py ROOT NORMALIZED_CONFIG.yml
+usage: compose_check.py ROOT NORMALIZED_CONFIG.yml [--profile observability]
+       compose_check.py --batch ROOT LIST
 Prints one line per problem and exits 1 when there is any; needs no Docker
-engine. Run by tests/e2e/compose_config.sh.
+engine. Run by tests/e2e/compose_config.sh. --batch checks many files in one
+process: each line of LIST is `OUTPUT NORMALIZED_CONFIG.yml [--profile P]`,
+each file's lines go to its OUTPUT, followed by `exit N`.
+
+Besides each daemon's binary, config, ports, healthcheck and environment:
+- nothing stops `up --scale DAEMON=N`: no daemon has a container_name, a fixed
+  hostname, a published host port, host networking, or a setting that every
+  replica would share where each needs its own (transactional.id, instance id);
+- the `proxy` service (nginx) publishes the public daemons' ports and its
+  mounted nginx.conf leads each to that daemon's service name and port through
+  Docker's DNS, re-resolved (so replicas added later are found);
+- the `observability` profile's prometheus and grafana services mount files that
+  exist, scrape every daemon's service name on its port, and point Grafana at
+  that Prometheus and at the dashboards. With --profile observability they must
+  be there (compose v2 leaves them out of `config` without it; v1 never does).
 """
 import configparser
 import fnmatch
@@ -20,6 +35,11 @@ import tempfile
 import yaml
 
 PROBLEMS = []
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's when there
+
+
+def load_yaml(f):
+    return yaml.load(f, Loader=LOADER)
 
 
 def problem(msg):
@@ -255,6 +275,86 @@ def check_build_context(root, stages):
 # ------------------------------------------------------------- compose
 
 
+DAEMON_PORTS = {}  # daemon service name -> its HTTP port
+
+
+def env_of(svc):
+    env = svc.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(e.split("=", 1) if "=" in e else (e, None) for e in env)
+    return env
+
+
+def ports_of(svc):
+    """[(host ip or None, published host port or None, container port)] of a
+    service, from v1's or v2's normalized form ("IP:HOST:CONTAINER/proto"
+    strings, or mappings whose published is an int or a string)."""
+    out = []
+    for p in svc.get("ports") or []:
+        if isinstance(p, dict):
+            pub = p.get("published")
+            out.append((p.get("host_ip"), int(pub) if pub not in (None, "") else None,
+                        int(p["target"])))
+            continue
+        parts = str(p).split("/")[0].split(":")
+        target = int(parts[-1])
+        pub = int(parts[-2]) if len(parts) >= 2 and parts[-2] else None
+        out.append((parts[-3] if len(parts) >= 3 else None, pub, target))
+    return out
+
+
+def mounts_of(svc):
+    """[(source, target)] of a service's bind mounts, from v1's "SRC:DST[:ro]"
+    strings or v2's mappings; named volumes are left out."""
+    out = []
+    for v in svc.get("volumes") or []:
+        if isinstance(v, dict):
+            if v.get("type", "bind") == "bind":
+                out.append((v.get("source"), v.get("target")))
+            continue
+        parts = str(v).split(":")
+        if len(parts) >= 2 and parts[0].startswith(("/", ".")):
+            out.append((parts[0], parts[1]))
+    return out
+
+
+def host_path(svc, container_path):
+    """The host file or directory a bind mount of svc shows at container_path."""
+    for src, dst in mounts_of(svc):
+        dst = dst.rstrip("/")
+        if container_path == dst:
+            return src
+        if container_path.startswith(dst + "/"):
+            return os.path.join(src, container_path[len(dst) + 1:])
+    return None
+
+
+# Settings that must differ between two replicas of one daemon: set in the
+# compose file they would be the same in every replica (the default, the
+# container's host name, differs).
+PER_INSTANCE_ENV = {
+    "KAFKA_TRANSACTIONAL_ID": "two live producers with one transactional.id fence each other",
+    "PIZZA_SERVICE_INSTANCE_ID": "the instance id must be unique among running instances",
+}
+
+
+def check_scalable(where, svc, env):
+    """Nothing in the service stops `docker compose up --scale SERVICE=N`."""
+    if svc.get("container_name"):
+        problem(f"{where}: container_name {svc['container_name']}: replicas need names of "
+                "their own (--scale)")
+    if svc.get("hostname"):
+        problem(f"{where}: hostname {svc['hostname']}: every replica would have it, and so "
+                "the same instance id and transactional.id")
+    if str(svc.get("network_mode", "")).startswith(("host", "container:", "service:")):
+        problem(f"{where}: network_mode {svc['network_mode']}: replicas would share one "
+                "network namespace and fight over the HTTP port")
+    for name, why in PER_INSTANCE_ENV.items():
+        if name in env:
+            problem(f"{where}: {name} is set for every replica alike: {why}; leave it to "
+                    "the container's host name")
+
+
 def port_of_url(url):
     m = re.search(r"://[^/:]+:(\d+)(/\S*)?", url)
     return (int(m.group(1)), m.group(2) or "/") if m else (None, None)
@@ -291,9 +391,7 @@ def check_daemon(svc_name, svc, root, files, copied_bins, binaries, doc_keys, ka
                         f"reads config/{'|'.join(sorted(want))}")
     if ini is None:
         return binary, None
-    env = svc.get("environment") or {}
-    if isinstance(env, list):
-        env = dict(e.split("=", 1) if "=" in e else (e, None) for e in env)
+    env = env_of(svc)
     for name, value in env.items():
         check_env_var(where, name, value, ini, doc_keys, kafka_props)
     port = int(env["HTTP_PORT"]) if "HTTP_PORT" in env else int(ini.get("http", "port"))
@@ -308,10 +406,13 @@ def check_daemon(svc_name, svc, root, files, copied_bins, binaries, doc_keys, ka
             problem(f"{where}: healthcheck port {p} is not the daemon's [http] port {port}")
         if path != "/ready":
             problem(f"{where}: healthcheck asks {path}, not /ready")
-    for p in svc.get("ports") or []:
-        target = p.get("target") if isinstance(p, dict) else int(str(p).split(":")[-1])
-        if int(target) != port:
+    for host_ip, published, target in ports_of(svc):
+        if target != port:
             problem(f"{where}: publishes container port {target}, the daemon listens on {port}")
+        if published is not None:
+            problem(f"{where}: publishes host port {published}: a second replica (--scale) "
+                    "cannot bind it too; publish it from the proxy")
+    check_scalable(where, svc, env)
     deps = svc.get("depends_on") or {}
     for dep, cond in (("kafka", "service_healthy"), ("topics", "service_completed_successfully")):
         if (deps.get(dep) or {}).get("condition") != cond:
@@ -320,6 +421,16 @@ def check_daemon(svc_name, svc, root, files, copied_bins, binaries, doc_keys, ka
         problem(f"{where}: restart should be unless-stopped")
     if "build" not in svc:
         problem(f"{where}: no build: (the image is built from the Dockerfile)")
+    session = env.get("KAFKA_SESSION_TIMEOUT_MS")
+    if session is not None:
+        heartbeat = int(env.get("KAFKA_HEARTBEAT_INTERVAL_MS", 3000))
+        if not 6000 <= int(session) <= 1800000:
+            problem(f"{where}: KAFKA_SESSION_TIMEOUT_MS {session}: Kafka refuses to join a "
+                    "group outside group.min/max.session.timeout.ms (6000-1800000 by default)")
+        elif int(session) < 3 * heartbeat:
+            problem(f"{where}: KAFKA_SESSION_TIMEOUT_MS {session} is under three heartbeats "
+                    f"({heartbeat} ms)")
+    DAEMON_PORTS[svc_name] = port
     return binary, ini
 
 
@@ -441,6 +552,250 @@ def check_kafka(svc):
     return env
 
 
+# ------------------------------------------------------------- proxy
+
+
+def nginx_parse(text):
+    """nginx.conf as a tree: [{"name", "args", "block": [...] or None}]."""
+    tokens = re.findall(r'#[^\n]*|"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|[{};]|[^\s{};"\'#]+', text)
+    root, stack, words = [], [], []
+    cur = root
+    for t in tokens:
+        if t.startswith("#"):
+            continue
+        if t == ";":
+            if words:
+                cur.append({"name": words[0], "args": [w.strip("\"'") for w in words[1:]],
+                            "block": None})
+            words = []
+        elif t == "{":
+            d = {"name": words[0] if words else "", "args": words[1:], "block": []}
+            cur.append(d)
+            stack.append(cur)
+            cur, words = d["block"], []
+        elif t == "}":
+            if not stack:
+                raise ValueError("unbalanced }")
+            cur, words = stack.pop(), []
+        else:
+            words.append(t)
+    if stack:
+        raise ValueError("unclosed {")
+    return root
+
+
+def nginx_effective(chain, name):
+    """The directives NAME in force at the innermost block of chain (outermost
+    first): nginx takes them from the innermost level that has any."""
+    for block in reversed(chain):
+        found = [d for d in block if d["name"] == name]
+        if found:
+            return found
+    return []
+
+
+def seconds(value):
+    m = re.fullmatch(r"(\d+)(ms|s|m|h)?", value)
+    if not m:
+        return None
+    return int(m.group(1)) * {"ms": 0.001, "s": 1, None: 1, "m": 60, "h": 3600}[m.group(2)]
+
+
+def check_mount_sources(where, svc):
+    for src, dst in mounts_of(svc):
+        if not os.path.exists(src):
+            problem(f"{where}: mounts {src} at {dst}: no such file in the repository")
+
+
+def check_proxy(name, svc, max_wait_s):
+    """@returns {host port: daemon service} the proxy leads to."""
+    where = f"compose {name}"
+    image = svc.get("image", "")
+    if not re.fullmatch(r"nginx:\d+\.\d+(\.\d+)?-alpine", image):
+        problem(f"{where}: image {image}: expected nginx:<version>-alpine")
+    check_mount_sources(where, svc)
+    conf = host_path(svc, "/etc/nginx/nginx.conf")
+    if conf is None or not os.path.isfile(conf):
+        problem(f"{where}: no nginx.conf of the repository mounted at /etc/nginx/nginx.conf")
+        return {}
+    try:
+        tree = nginx_parse(read(conf))
+    except ValueError as e:
+        problem(f"{where}: {conf}: {e}")
+        return {}
+    https = [d for d in tree if d["name"] == "http"]
+    if len(https) != 1:
+        problem(f"{where}: {conf}: expected one http block")
+        return {}
+    http = https[0]["block"]
+    listens = {}  # listen port -> daemon service
+    for server in (d["block"] for d in http if d["name"] == "server"):
+        ports = set()
+        for d in server:
+            if d["name"] == "listen" and d["args"]:
+                ports.add(int(d["args"][0].rsplit(":", 1)[-1]))
+        sets = {d["args"][0]: d["args"][1] for d in server if d["name"] == "set"}
+        for loc in (d for d in server if d["name"] == "location"):
+            chain = [[https[0]], http, server, loc["block"]]
+            sets_here = dict(sets, **{d["args"][0]: d["args"][1] for d in loc["block"]
+                                      if d["name"] == "set"})
+            for pp in (d for d in loc["block"] if d["name"] == "proxy_pass"):
+                url = pp["args"][0]
+                m = re.fullmatch(r"http://(\$\w+|[\w.-]+):(\d+)(/\S*)?", url)
+                if not m:
+                    problem(f"{where}: proxy_pass {url}: expected http://$name:port")
+                    continue
+                host, port = m.group(1), int(m.group(2))
+                if not host.startswith("$"):
+                    problem(f"{where}: proxy_pass {url}: nginx resolves a literal name once, at "
+                            "start, so replicas added by --scale are never used; set the name "
+                            "in a variable")
+                    svc_name = host
+                else:
+                    svc_name = sets_here.get(host)
+                if svc_name not in DAEMON_PORTS:
+                    problem(f"{where}: proxy_pass {url}: {svc_name} is not a daemon service")
+                    continue
+                if port != DAEMON_PORTS[svc_name]:
+                    problem(f"{where}: proxy_pass {url}: {svc_name} listens on "
+                            f"{DAEMON_PORTS[svc_name]}, not {port}")
+                for p in ports:
+                    listens[p] = svc_name
+                resolvers = nginx_effective(chain, "resolver")
+                if not any("127.0.0.11" in d["args"] for d in resolvers):
+                    problem(f"{where}: {url}: no resolver 127.0.0.11 (Docker's DNS, which "
+                            "knows every replica)")
+                valid = [seconds(a[6:]) for d in resolvers for a in d["args"]
+                         if a.startswith("valid=")]
+                if not valid or valid[0] is None or valid[0] > 30:
+                    problem(f"{where}: {url}: resolver without valid=<30 s or less>: replicas "
+                            "added by --scale would wait for the DNS answer's TTL")
+                read_to = nginx_effective(chain, "proxy_read_timeout")
+                t = seconds(read_to[-1]["args"][0]) if read_to else 60
+                if t is None or t <= max_wait_s:
+                    problem(f"{where}: {url}: proxy_read_timeout {t} s is not longer than "
+                            f"[orders] max_wait_s {max_wait_s} s: long-poll GETs would get 504")
+                headers = {d["args"][0].lower() for d in
+                           nginx_effective(chain, "proxy_set_header") if d["args"]}
+                if "x-forwarded-for" not in headers:
+                    problem(f"{where}: {url}: no proxy_set_header X-Forwarded-For: the daemons "
+                            "see only the proxy's address")
+    published = {}
+    for host_ip, pub, target in ports_of(svc):
+        if target not in listens:
+            problem(f"{where}: publishes container port {target}, where nginx.conf proxies "
+                    f"nothing (it listens on {sorted(listens)})")
+        elif pub is not None and pub != target:
+            problem(f"{where}: publishes {listens[target]} ({target}) on host port {pub}: "
+                    "keep the daemon's own port, as README's commands use it")
+        elif pub is not None:
+            published[pub] = listens[target]
+    return published
+
+
+# ------------------------------------------------------------- observability
+
+OBSERVABILITY = "observability"
+
+
+def check_profile(where, svc, want):
+    got = svc.get("profiles") or []
+    if want and list(got) != [want]:
+        problem(f"{where}: profiles {list(got)}: should be [{want}], so that plain `up` "
+                "leaves it out")
+    if not want and got:
+        problem(f"{where}: profiles {list(got)}: plain `docker compose up` would not start it")
+
+
+def check_prometheus(name, svc):
+    where = f"compose {name}"
+    image = svc.get("image", "")
+    if not re.fullmatch(r"prom/prometheus:v\d+\.\d+\.\d+", image):
+        problem(f"{where}: image {image}: expected prom/prometheus pinned to a version")
+    check_profile(where, svc, OBSERVABILITY)
+    check_mount_sources(where, svc)
+    for host_ip, pub, target in ports_of(svc):
+        if target != 9090:
+            problem(f"{where}: publishes container port {target}; Prometheus listens on 9090")
+    cfg = host_path(svc, "/etc/prometheus/prometheus.yml")
+    if cfg is None or not os.path.isfile(cfg):
+        problem(f"{where}: no prometheus.yml of the repository mounted at "
+                "/etc/prometheus/prometheus.yml")
+        return
+    with open(cfg, encoding="utf-8") as f:
+        prom = load_yaml(f) or {}
+    for rf in prom.get("rule_files") or []:
+        path = os.path.join(os.path.dirname(cfg), rf) if not rf.startswith("/") \
+            else host_path(svc, rf)
+        if not path or not glob.glob(path):
+            problem(f"{where}: rule_files {rf}: not in what the container mounts")
+    scraped = {}  # DNS name -> (job, type, port)
+    for job in prom.get("scrape_configs") or []:
+        for sd in job.get("dns_sd_configs") or []:
+            for n in sd.get("names") or []:
+                scraped[n] = (job.get("job_name"), sd.get("type", "SRV"), sd.get("port"))
+        for sc in job.get("static_configs") or []:
+            for t in sc.get("targets") or []:
+                h, _, p = str(t).rpartition(":")
+                scraped[h] = (job.get("job_name"), "static", int(p) if p.isdigit() else None)
+    for daemon, port in sorted(DAEMON_PORTS.items()):
+        if daemon not in scraped:
+            problem(f"{where}: prometheus.yml does not scrape {daemon}")
+            continue
+        job, typ, p = scraped[daemon]
+        if typ != "A":
+            problem(f"{where}: prometheus.yml finds {daemon} by {typ}, not dns_sd_configs "
+                    "type A (Docker's DNS answers A records, one per replica)")
+        if p != port:
+            problem(f"{where}: prometheus.yml scrapes {daemon} on port {p}; it listens on {port}")
+        if job != daemon:
+            problem(f"{where}: prometheus.yml scrapes {daemon} as job {job}: the alerts and "
+                    "the dashboard take job for the service name")
+    for n in sorted(set(scraped) - set(DAEMON_PORTS)):
+        problem(f"{where}: prometheus.yml scrapes {n}, which is no daemon service")
+
+
+def check_grafana(name, svc, prometheus):
+    where = f"compose {name}"
+    image = svc.get("image", "")
+    if not re.fullmatch(r"grafana/grafana(-oss)?:\d+\.\d+\.\d+", image):
+        problem(f"{where}: image {image}: expected grafana/grafana pinned to a version")
+    check_profile(where, svc, OBSERVABILITY)
+    check_mount_sources(where, svc)
+    for host_ip, pub, target in ports_of(svc):
+        if target != 3000:
+            problem(f"{where}: publishes container port {target}; Grafana listens on 3000")
+    prov = host_path(svc, "/etc/grafana/provisioning")
+    if prov is None or not os.path.isdir(prov):
+        problem(f"{where}: no provisioning directory mounted at /etc/grafana/provisioning")
+        return
+    urls = []
+    for path in sorted(glob.glob(os.path.join(prov, "datasources", "*.y*ml"))):
+        with open(path, encoding="utf-8") as f:
+            for ds in (load_yaml(f) or {}).get("datasources") or []:
+                if ds.get("type") == "prometheus":
+                    urls.append(ds.get("url"))
+    if urls != [f"http://{prometheus}:9090"]:
+        problem(f"{where}: provisioned Prometheus datasources {urls}: expected one, "
+                f"http://{prometheus}:9090")
+    dashboards = 0
+    for path in sorted(glob.glob(os.path.join(prov, "dashboards", "*.y*ml"))):
+        with open(path, encoding="utf-8") as f:
+            for pr in (load_yaml(f) or {}).get("providers") or []:
+                dpath = (pr.get("options") or {}).get("path", "")
+                src = host_path(svc, dpath)
+                found = glob.glob(os.path.join(src, "*.json")) if src else []
+                if not found:
+                    problem(f"{where}: dashboard provider {pr.get('name')}: {dpath} holds no "
+                            "dashboard of the repository")
+                dashboards += len(found)
+    if not dashboards:
+        problem(f"{where}: no dashboard provisioned")
+    home = env_of(svc).get("GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH")
+    if home and not os.path.isfile(host_path(svc, home) or ""):
+        problem(f"{where}: GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH {home}: not a mounted file")
+
+
 # ------------------------------------------------------------- examples
 
 
@@ -476,10 +831,25 @@ def check_examples(root, doc_keys, kafka_props, any_ini):
                         "never be written in the file")
 
 
-def main():
-    root, normalized = sys.argv[1], sys.argv[2]
+# Services that are not daemons, by image.
+SIDECARS = (("nginx:", "proxy"), ("prom/prometheus:", "prometheus"),
+            ("grafana/grafana", "grafana"))
+# Daemons with an API for users: reached on the host at their own port
+# (README: curl localhost:5000, localhost:5001/report), through the proxy.
+PUBLIC_DAEMONS = ("pizza-service", "cheese-reporter")
+
+
+def main(args):
+    PROBLEMS.clear()
+    DAEMON_PORTS.clear()
+    want_profile = None
+    if "--profile" in args:
+        i = args.index("--profile")
+        want_profile = args[i + 1]
+        del args[i:i + 2]
+    root, normalized = args
     with open(normalized, encoding="utf-8") as f:
-        compose = yaml.safe_load(f)
+        compose = load_yaml(f)
     services = compose.get("services") or {}
     binaries = daemon_binaries(root)
     doc_keys = readme_keys(root)
@@ -497,9 +867,18 @@ def main():
         check_kafka(services["kafka"])
 
     daemons, inis, images, bootstraps = {}, [], set(), set()
+    sidecars = {}  # kind -> [service name]
+    max_wait_s = 30  # [orders] max_wait_s's default (services/pizza/pizza_service.c)
     for name, svc in services.items():
         if "build" not in svc and name in ("kafka", "topics"):
+            check_profile(f"compose {name}", svc, None)
             continue
+        kind = next((k for prefix, k in SIDECARS if str(svc.get("image", "")).startswith(prefix)
+                     and "build" not in svc), None)
+        if kind:
+            sidecars.setdefault(kind, []).append(name)
+            continue
+        check_profile(f"compose {name}", svc, None)
         binary, ini = check_daemon(name, svc, root, files, copied_bins, binaries, doc_keys,
                                    kafka_props)
         if binary in daemons:
@@ -509,8 +888,36 @@ def main():
         bootstraps.add((svc.get("environment") or {}).get("KAFKA_BOOTSTRAP_SERVERS"))
         if ini is not None:
             inis.append(ini)
+            if ini.has_section("orders"):
+                max_wait_s = int(env_of(svc).get("PIZZA_ORDERS_MAX_WAIT_S") or
+                                 ini.get("orders", "max_wait_s", fallback=max_wait_s))
     for b in sorted(set(binaries) - set(daemons)):
         problem(f"compose: no service runs {b}")
+
+    for kind in ("proxy", "prometheus", "grafana"):
+        if len(sidecars.get(kind, [])) > 1:
+            problem(f"compose: {len(sidecars[kind])} {kind} services: {sidecars[kind]}")
+    published = {}
+    if not sidecars.get("proxy"):
+        problem("compose: no proxy (nginx) service in front of the daemons")
+    else:
+        proxy = sidecars["proxy"][0]
+        check_profile(f"compose {proxy}", services[proxy], None)
+        published = check_proxy(proxy, services[proxy], max_wait_s)
+    for b in PUBLIC_DAEMONS:
+        svc_name = daemons.get(b)
+        port = DAEMON_PORTS.get(svc_name)
+        if port is not None and published.get(port) != svc_name:
+            problem(f"compose: {svc_name} is not reachable on host port {port} through the "
+                    "proxy (README's curl commands use it)")
+    for kind in ("prometheus", "grafana"):
+        if want_profile == OBSERVABILITY and not sidecars.get(kind):
+            problem(f"compose: no {kind} service with --profile {OBSERVABILITY}")
+    if sidecars.get("prometheus"):
+        check_prometheus(sidecars["prometheus"][0], services[sidecars["prometheus"][0]])
+    if sidecars.get("grafana"):
+        check_grafana(sidecars["grafana"][0], services[sidecars["grafana"][0]],
+                      (sidecars.get("prometheus") or ["prometheus"])[0])
     if len(images) != 1 or None in images:
         problem(f"compose: the daemons should share one image name, not {sorted(map(str, images))}")
     if len(bootstraps) != 1 or None in bootstraps:
@@ -529,9 +936,25 @@ def main():
 
     for p in PROBLEMS:
         print(p)
-    print(f"compose_check: {len(daemons)} daemons, {len(PROBLEMS)} problems")
+    print(f"compose_check: {len(daemons)} daemons, "
+          f"{', '.join(sorted(sidecars)) or 'nothing else'}, {len(PROBLEMS)} problems")
     return 1 if PROBLEMS else 0
 
 
+def batch(root, listing):
+    for line in read(listing).splitlines():
+        out, *rest = line.split()
+        with open(out, "w", encoding="utf-8") as f:
+            saved, sys.stdout = sys.stdout, f
+            try:
+                rc = main([root] + rest)
+            finally:
+                sys.stdout = saved
+            print(f"exit {rc}", file=f)
+    return 0
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    if sys.argv[1:2] == ["--batch"]:
+        sys.exit(batch(*sys.argv[2:]))
+    sys.exit(main(sys.argv[1:]))
