@@ -14,10 +14,8 @@ packages=(build-essential cmake pkg-config
           librdkafka-dev libjansson-dev libmicrohttpd-dev libinih-dev libcmocka-dev
           kcat curl jq procps wrk python3-yaml python3-jsonschema # openapi_check.py
           docker-compose # compose_config.sh: docker-compose config, no engine needed
-          # nginx -t (compose_config.sh), promtool check/test (observability_config.sh).
-          # Their maintainer scripts start nginx (:80) and, on Debian 12, prometheus
-          # (:9090) where policy-rc.d allows it (Docker images ship one that forbids
-          # it); no test needs either server running.
+          # nginx -t (compose_config.sh), promtool check/test (observability_config.sh):
+          # their servers are not started (policy-rc.d below); no test needs them
           nginx "$promtool"
           dpkg-dev patch zlib1g-dev debian-archive-keyring # mock-librdkafka.sh
           clang libclang-rt-dev # libFuzzer targets (tests/fuzz); -rt-dev follows the default clang (14 on Debian 12, 19 on 13)
@@ -36,8 +34,23 @@ if [ ${#missing[@]} -gt 0 ]; then
     [ "$(id -u)" -eq 0 ] || as_root=(sudo)
     echo "deps: installing ${missing[*]}" >&2
     "${as_root[@]}" apt-get update -qq
+    # Installing nginx or prometheus would start their servers: on a machine
+    # without a policy-rc.d, one that forbids starting services stands for the
+    # time of this install (as Docker images ship). systemd still enables them
+    # for the next boot: `systemctl disable --now nginx prometheus` if unwanted.
+    rc_policy=
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        rc_policy=/usr/sbin/policy-rc.d
+        printf '#!/bin/sh\nexit 101\n' | "${as_root[@]}" tee "$rc_policy" >/dev/null
+        "${as_root[@]}" chmod 755 "$rc_policy"
+        trap '"${as_root[@]}" rm -f "$rc_policy"' EXIT
+    fi
     DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends \
         "${missing[@]}" >&2
+    if [ -n "$rc_policy" ]; then
+        "${as_root[@]}" rm -f "$rc_policy"
+        trap - EXIT
+    fi
 fi
 
 # Once into .deps/ (or $PIZZA_DEPS_DIR); instant when already there.
