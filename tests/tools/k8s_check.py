@@ -84,15 +84,18 @@ def image_user(root):
 
 
 def compose_facts(root):
-    """(daemon image, Kafka image, binaries whose compose service publishes ports)."""
+    """(daemon image, Kafka image, binaries whose compose service clients reach:
+    it publishes ports, or the compose proxy's nginx.conf leads to it)."""
     with open(os.path.join(root, "docker-compose.yml"), encoding="utf-8") as f:
         services = (yaml.safe_load(f) or {}).get("services") or {}
+    with open(os.path.join(root, "deploy", "compose", "nginx.conf"), encoding="utf-8") as f:
+        proxied = set(re.findall(r"^\s*set\s+\$daemon\s+([\w-]+)\s*;", f.read(), re.M))
     daemon_image, kafka_image, published = None, None, set()
-    for svc in services.values():
+    for name, svc in services.items():
         cmd = svc.get("command")
         if "build" in svc and isinstance(cmd, list) and cmd:
             daemon_image = svc.get("image")
-            if svc.get("ports"):
+            if svc.get("ports") or name in proxied:
                 published.add(cmd[0])
         elif "kafka" in str(svc.get("image", "")):
             kafka_image = svc.get("image")
@@ -439,7 +442,7 @@ def check_services(m, daemons, workloads, published):
                       for p in (s.get("spec") or {}).get("ports") or [])]
         if not ok:
             problem(f"StatefulSet {d.name}: no ClusterIP Service for its clients on port {d.port} "
-                    "(docker-compose publishes it)")
+                    "(docker-compose gives clients its port)")
     for d in daemons:
         pdbs = [p for p in m.of("PodDisruptionBudget")
                 if selects(((p.get("spec") or {}).get("selector") or {}).get("matchLabels"), d.labels)]
