@@ -482,25 +482,30 @@ def run_topics_job(svc):
         return [line.split("\x1f")[:-1] for line in read(log).splitlines()]
 
 
+def topic_call(args):
+    """One kafka-topics.sh call's arguments as (options, --config key -> value);
+    --create and --if-not-exists map to True."""
+    opts, configs, i = {}, {}, 0
+    while i < len(args):
+        a = args[i]
+        if a in ("--create", "--if-not-exists"):
+            opts[a] = True
+        elif a == "--config":
+            k, _, v = args[i + 1].partition("=")
+            configs[k] = v
+            i += 1
+        elif a.startswith("--"):
+            opts[a] = args[i + 1] if i + 1 < len(args) else None
+            i += 1
+        i += 1
+    return opts, configs
+
+
 def check_topics(svc, inis, partitions, bootstrap):
     calls = run_topics_job(svc)
     created = {}
     for args in calls:
-        opts = {}
-        configs = {}
-        i = 0
-        while i < len(args):
-            a = args[i]
-            if a in ("--create", "--if-not-exists"):
-                opts[a] = True
-            elif a == "--config":
-                k, _, v = args[i + 1].partition("=")
-                configs[k] = v
-                i += 1
-            elif a.startswith("--"):
-                opts[a] = args[i + 1] if i + 1 < len(args) else None
-                i += 1
-            i += 1
+        opts, configs = topic_call(args)
         t = opts.get("--topic")
         if "--create" not in opts or "--if-not-exists" not in opts:
             problem(f"compose topics: {t}: not created with --create --if-not-exists")
@@ -707,16 +712,23 @@ def check_profile(where, svc, want):
         problem(f"{where}: profiles {list(got)}: plain `docker compose up` would not start it")
 
 
-def check_prometheus(name, svc):
-    where = f"compose {name}"
+def check_observability_service(where, svc, image_re, image_what, port, server):
+    """What Prometheus and Grafana share: a pinned image, the profile, mounts of
+    files the repository has, and only the port the server listens on."""
     image = svc.get("image", "")
-    if not re.fullmatch(r"prom/prometheus:v\d+\.\d+\.\d+", image):
-        problem(f"{where}: image {image}: expected prom/prometheus pinned to a version")
+    if not re.fullmatch(image_re, image):
+        problem(f"{where}: image {image}: expected {image_what} pinned to a version")
     check_profile(where, svc, OBSERVABILITY)
     check_mount_sources(where, svc)
     for host_ip, pub, target in ports_of(svc):
-        if target != 9090:
-            problem(f"{where}: publishes container port {target}; Prometheus listens on 9090")
+        if target != port:
+            problem(f"{where}: publishes container port {target}; {server} listens on {port}")
+
+
+def check_prometheus(name, svc):
+    where = f"compose {name}"
+    check_observability_service(where, svc, r"prom/prometheus:v\d+\.\d+\.\d+",
+                                "prom/prometheus", 9090, "Prometheus")
     cfg = host_path(svc, "/etc/prometheus/prometheus.yml")
     if cfg is None or not os.path.isfile(cfg):
         problem(f"{where}: no prometheus.yml of the repository mounted at "
@@ -757,14 +769,8 @@ def check_prometheus(name, svc):
 
 def check_grafana(name, svc, prometheus):
     where = f"compose {name}"
-    image = svc.get("image", "")
-    if not re.fullmatch(r"grafana/grafana(-oss)?:\d+\.\d+\.\d+", image):
-        problem(f"{where}: image {image}: expected grafana/grafana pinned to a version")
-    check_profile(where, svc, OBSERVABILITY)
-    check_mount_sources(where, svc)
-    for host_ip, pub, target in ports_of(svc):
-        if target != 3000:
-            problem(f"{where}: publishes container port {target}; Grafana listens on 3000")
+    check_observability_service(where, svc, r"grafana/grafana(-oss)?:\d+\.\d+\.\d+",
+                                "grafana/grafana", 3000, "Grafana")
     prov = host_path(svc, "/etc/grafana/provisioning")
     if prov is None or not os.path.isdir(prov):
         problem(f"{where}: no provisioning directory mounted at /etc/grafana/provisioning")

@@ -529,19 +529,7 @@ def check_topics_job(m, daemons, kafka_image, profile):
     bootstrap, protocol = next(iter(bootstraps)), next(iter(protocol))
     created = {}
     for args in calls:
-        opts, configs, i = {}, {}, 0
-        while i < len(args):
-            a = args[i]
-            if a in ("--create", "--if-not-exists"):
-                opts[a] = True
-            elif a == "--config":
-                k, _, v = args[i + 1].partition("=")
-                configs[k] = v
-                i += 1
-            elif a.startswith("--"):
-                opts[a] = args[i + 1] if i + 1 < len(args) else None
-                i += 1
-            i += 1
+        opts, configs = cc.topic_call(args)
         t = opts.get("--topic")
         if "--create" not in opts or "--if-not-exists" not in opts:
             problem(f"{where}: {t}: not created with --create --if-not-exists")
