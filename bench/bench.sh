@@ -81,6 +81,12 @@ phase_stop() {
     done
     record "rss-$phase" "$mem"
     record "cpu-$phase" "$cpu"
+    # SIGTERM to all at once (stop_daemon's own is then a no-op): they shut
+    # down side by side, and a group's instances leave together instead of
+    # each departure rebalancing those still running
+    for name in "${!LIB_PIDS[@]}"; do
+        [[ $name == broker ]] || kill -TERM "${LIB_PIDS[$name]}" 2>/dev/null || true
+    done
     for name in "${!LIB_PIDS[@]}"; do
         [[ $name == broker ]] && continue
         stop_daemon "$name" || say "$name exited with code $? when stopped"
