@@ -14,15 +14,16 @@
   # instance, or the relays) over the whole phase, start-up included
   def cpu_s($k; $n): [$r["cpu-chain-" + $k + "-" + ($n | tostring)] // {} | .[]] | add
                      | if . == null then null else (. * 100 | round) / 100 end;
-  # the same over the timed run alone (from "cpu0-chain-$k-N", taken after
-  # the warm-up, to the phase's end); null when not recorded
+  # the same over the timed run alone ("cpu0-chain-$k-N", taken after the
+  # warm-up, to "cpu1-chain-$k-N", taken when the run ended); null when not recorded
   def cpu_run_s($k; $n): ($k + "-" + ($n | tostring)) as $p
-      | if $r["cpu0-chain-" + $p] == null or $r["cpu-chain-" + $p] == null then null
-        else (([$r["cpu-chain-" + $p][]] | add) - ([$r["cpu0-chain-" + $p][]] | add)) * 100 | round / 100 end;
-  # microseconds of CPU per timed pizza, every round
-  def cpu_us_per_pizza($k): [rounds($k)[] | cpu_run_s($k; .round) as $c
-                             | if $c == null or .pizzas == 0 then null
-                               else ($c / .pizzas * 1e6 * 100 | round) / 100 end];
+      | if $r["cpu0-chain-" + $p] == null or $r["cpu1-chain-" + $p] == null then null
+        else (([$r["cpu1-chain-" + $p][]] | add) - ([$r["cpu0-chain-" + $p][]] | add)) * 100 | round / 100 end;
+  def per_pizza_us($s): if $s == null or .pizzas == 0 then null else ($s / .pizzas * 1e6 * 100 | round) / 100 end;
+  # microseconds of CPU per timed pizza, every round: of the mode's processes,
+  # and of the broker (its "broker_cpu_s" over the same run)
+  def cpu_us_per_pizza($k): [rounds($k)[] | per_pizza_us(cpu_run_s($k; .round))];
+  def broker_cpu_us_per_pizza($k): [rounds($k)[] | per_pizza_us(.broker_cpu_s)];
   # the median round by rate, every round's rate and CPU, and the worst peak RSS of all rounds
   def chain($k): rounds($k) as $rs
       | if $rs == [] then null
@@ -30,6 +31,8 @@
              + {round_rates: ($rs | map(.rate)), round_cpu_s: ($rs | map(cpu_s($k; .round))),
                 round_cpu_us_per_pizza: cpu_us_per_pizza($k),
                 cpu_us_per_pizza: (cpu_us_per_pizza($k) | map(select(. != null)) | median),
+                round_broker_cpu_us_per_pizza: broker_cpu_us_per_pizza($k),
+                broker_cpu_us_per_pizza: (broker_cpu_us_per_pizza($k) | map(select(. != null)) | median),
                 peak_rss_kb: peak_rss($k)}
              # assign/revoke log lines of the stages during each timed run (0: no rebalance)
              + (if $rs[0].assign_events == null then {} else {round_assign_events: ($rs | map(.assign_events))} end) end;

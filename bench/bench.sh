@@ -130,6 +130,20 @@ cpu_json() {
     printf '%s\n' "$cpu"
 }
 
+# broker_cpu_s: CPU seconds the broker has used (the dev broker, or every node
+# of the real Kafka: scripts/kafka.sh pids).
+broker_cpu_s() {
+    local pids pid t=0
+    if [[ -n $LIB_KAFKA_DIR ]]; then
+        pids=$(bash "$PIZZA_ROOT/scripts/kafka.sh" pids "$LIB_KAFKA_DIR" 2>>"$WORK/broker.log") || true
+    else
+        pids=${LIB_PIDS[broker]:-}
+    fi
+    [[ -n $pids ]] || { echo null; return; }
+    for pid in $pids; do t=$(awk -v a="$t" -v b="$(proc_cpu_s "$pid")" 'BEGIN { print a + b }'); done
+    echo "$t"
+}
+
 # assign_events NAME...: the "partitions assigned|revoked|lost" lines these
 # daemons logged in their current run (each rebalance logs some).
 assign_events() {
@@ -185,7 +199,7 @@ stage_partitions() {
 #   exactly_once | at_least_once the four stages, one process each
 #   <guarantee>_scaled           each stage as $SCALE instances (NAME@1..N) in its group
 chain_phase() {
-    local mode=$1 round=$2 g=${1%_scaled} s i name t0 phase0 ev0 ev1 procs=() what="one process each"
+    local mode=$1 round=$2 g=${1%_scaled} s i name t0 phase0 ev0 ev1 b0 b1 procs=() what="one process each"
     phase0=$(lib_now_ms)
     [[ $mode == relay ]] && what="pizza-relay for each"
     [[ $mode == *_scaled ]] && what="$SCALE instances each"
@@ -210,15 +224,21 @@ chain_phase() {
     say "chain $mode: started and assigned in $((t0 - phase0)) ms"
     chain_run "warmup-$mode" "$WARMUP" >/dev/null # all groups assigned, clients connected
     say "chain $mode: warm-up done in $(($(lib_now_ms) - t0)) ms"
-    # CPU and rebalances of the timed run alone: from here to phase_stop
+    # CPU (the stages', the broker's) and rebalances of the timed run alone
     record "cpu0-chain-$mode-$round" "$(cpu_json)"
+    b0=$(broker_cpu_s)
     ev0=$(assign_events "${procs[@]}")
     chain_run "$mode" "$PIZZAS" >"$WORK/chain-$mode-$round.json"
+    record "cpu1-chain-$mode-$round" "$(cpu_json)"
+    b1=$(broker_cpu_s)
     ev1=$(assign_events "${procs[@]}")
     ((ev1 == ev0)) || say "chain $mode: $((ev1 - ev0)) assignment changes during the timed run"
     record "chain-$mode-$round" "$(jq -c --argjson n "$((${#procs[@]} > 0 ? ev1 - ev0 : -1))" \
         --argjson inst "$([[ $mode == *_scaled ]] && echo "$SCALE" || echo 1)" \
-        '. + {instances: $inst} + (if $n >= 0 then {assign_events: $n} else {} end)' "$WORK/chain-$mode-$round.json")"
+        --argjson b0 "$b0" --argjson b1 "$b1" \
+        '. + {instances: $inst, broker_cpu_s: (if $b0 == null or $b1 == null then null
+                                               else ($b1 - $b0) * 100 | round / 100 end)}
+         + (if $n >= 0 then {assign_events: $n} else {} end)' "$WORK/chain-$mode-$round.json")"
     say "chain $mode: $(jq -r '"\(.rate) pizzas/s, \(.duplicates) duplicates"' "$RESULTS/chain-$mode-$round.json")"
     phase_stop "chain-$mode-$round"
     say "chain $mode: phase took $((($(lib_now_ms) - phase0) / 1000)) s"

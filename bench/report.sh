@@ -36,6 +36,10 @@ q '.chain as $c | [["exactly_once", "at_least_once"][] | select($c["cpu_ratio_" 
    | "   CPU of the four processes over the phase, x relay (median round): " + join(", ")'
 q 'if [.chain[] | objects | .cpu_us_per_pizza] | any(. != null) then
    "   CPU/pz: µs of CPU (user + system) per pizza of every stage process (relays, stages or all their instances)\n   over the timed run, median round" else empty end'
+q '.chain as $c | [["relay", "exactly_once", "exactly_once_scaled", "at_least_once", "at_least_once_scaled"][] as $k
+    | $c[$k] | objects | select(.broker_cpu_us_per_pizza != null)
+    | "\($k | sub("_scaled$"; " x\($c[$k].instances)")) \(.broker_cpu_us_per_pizza)"] | select(length > 0)
+   | "   the broker'"'"'s CPU/pz over the same runs: " + join(", ")'
 q 'select([.chain | keys[] | select(endswith("_scaled"))] | length > 0)
    | "   x\(.params.scale): each topping stage as \(.params.scale) instances in its consumer group, run right after the\n   one-instance run in each round; N/1 instance is the median of the per-round ratios. \(.machine.nproc) CPUs\n   bound it (bench/README.md)"'
 q '[.chain | to_entries[] | select(.value | type == "object") | select(.value.round_assign_events // [] | any(. > 0))
