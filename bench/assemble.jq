@@ -5,21 +5,46 @@
   def median_by(f): sort_by(f) | .[(length - 1) / 2 | floor];
   def median: median_by(.);
   # round N of chain mode $k is "chain-$k-N"; its peak RSS is "rss-chain-$k-N"
+  # (modes: relay, <guarantee>, <guarantee>_scaled)
   def rounds($k): [$r | to_entries[] | (.key | capture("^chain-(?<m>[a-z_]+)-(?<n>[0-9]+)$")) as $c
                    | select($c.m == $k) | .value + {round: ($c.n | tonumber)}] | sort_by(.round);
   def peak_rss($k): [$r | to_entries[] | select(.key | test("^rss-chain-" + $k + "-[0-9]+$")) | .value | to_entries[]]
                     | group_by(.key) | map({key: .[0].key, value: (map(.value) | max)}) | from_entries;
-  # CPU seconds of all the phase's processes together (the four stages or relays)
-  def cpu_s($k; $n): [$r["cpu-chain-" + $k + "-" + ($n | tostring)] // {} | .[]] | add;
+  # CPU seconds of all the phase's processes together (the stages, every
+  # instance, or the relays) over the whole phase, start-up included
+  def cpu_s($k; $n): [$r["cpu-chain-" + $k + "-" + ($n | tostring)] // {} | .[]] | add
+                     | if . == null then null else (. * 100 | round) / 100 end;
+  # the same over the timed run alone ("cpu0-chain-$k-N", taken after the
+  # warm-up, to "cpu1-chain-$k-N", taken when the run ended); null when not recorded
+  def cpu_run_s($k; $n): ($k + "-" + ($n | tostring)) as $p
+      | if $r["cpu0-chain-" + $p] == null or $r["cpu1-chain-" + $p] == null then null
+        else (([$r["cpu1-chain-" + $p][]] | add) - ([$r["cpu0-chain-" + $p][]] | add)) * 100 | round / 100 end;
+  def per_pizza_us($s): if $s == null or .pizzas == 0 then null else ($s / .pizzas * 1e6 * 100 | round) / 100 end;
+  # microseconds of CPU per timed pizza, every round: of the mode's processes,
+  # and of the broker (its "broker_cpu_s" over the same run)
+  def cpu_us_per_pizza($k): [rounds($k)[] | per_pizza_us(cpu_run_s($k; .round))];
+  def broker_cpu_us_per_pizza($k): [rounds($k)[] | per_pizza_us(.broker_cpu_s)];
   # the median round by rate, every round's rate and CPU, and the worst peak RSS of all rounds
   def chain($k): rounds($k) as $rs
       | if $rs == [] then null
         else ($rs | median_by(.rate))
              + {round_rates: ($rs | map(.rate)), round_cpu_s: ($rs | map(cpu_s($k; .round))),
-                peak_rss_kb: peak_rss($k)} end;
+                round_cpu_us_per_pizza: cpu_us_per_pizza($k),
+                cpu_us_per_pizza: (cpu_us_per_pizza($k) | map(select(. != null)) | median),
+                round_broker_cpu_us_per_pizza: broker_cpu_us_per_pizza($k),
+                broker_cpu_us_per_pizza: (broker_cpu_us_per_pizza($k) | map(select(. != null)) | median),
+                peak_rss_kb: peak_rss($k)}
+             # assign/revoke log lines of the stages during each timed run (0: no rebalance)
+             + (if $rs[0].assign_events == null then {} else {round_assign_events: ($rs | map(.assign_events))} end) end;
   # one ratio per round (runs seconds apart), then their median
-  def ratios($k): [rounds($k)[] as $a | rounds("relay")[] | select(.round == $a.round and .rate > 0)
-                   | ($a.rate / .rate * 1000 | round) / 1000];
+  def ratios($k; $base): [rounds($k)[] as $a | rounds($base)[] | select(.round == $a.round and .rate > 0)
+                          | ($a.rate / .rate * 1000 | round) / 1000];
+  def ratios($k): ratios($k; "relay");
+  # CPU per pizza of N instances against one, per round
+  def scale_cpu_ratios($g): [rounds($g + "_scaled")[] as $a | rounds($g)[] | select(.round == $a.round)
+                             | cpu_run_s($g + "_scaled"; $a.round) as $n | cpu_run_s($g; .round) as $one
+                             | select($n != null and $one != null and $one > 0)
+                             | ($n / $one * 100 | round) / 100];
   # CPU per pizza against the relay's, per round: what a shared machine's
   # noise moves far less than a rate
   def cpu_ratios($k): [rounds($k)[] as $a | cpu_s($k; $a.round) as $mine
@@ -33,7 +58,8 @@
       else {name: $name, value: $v, op: $op, limit: $limit, unit: $unit,
             ok: (if $op == ">=" then $v >= $limit else $v <= $limit end)} end;
 {machine: $machine, params: $params,
- chain: {relay: chain("relay"), exactly_once: chain("exactly_once"), at_least_once: chain("at_least_once")},
+ chain: {relay: chain("relay"), exactly_once: chain("exactly_once"), at_least_once: chain("at_least_once"),
+         exactly_once_scaled: chain("exactly_once_scaled"), at_least_once_scaled: chain("at_least_once_scaled")},
  pipeline: ([$params.guarantees[] | {(.): pipe(.)}] | add // {})}
 | .chain.round_ratios_exactly_once = ratios("exactly_once")
 | .chain.round_ratios_at_least_once = ratios("at_least_once")
@@ -41,6 +67,11 @@
 | .chain.ratio_at_least_once = (.chain.round_ratios_at_least_once | median)
 | .chain.cpu_ratio_exactly_once = (cpu_ratios("exactly_once") | median)
 | .chain.cpu_ratio_at_least_once = (cpu_ratios("at_least_once") | median)
+| reduce ("exactly_once", "at_least_once") as $g (.;
+    if .chain[$g + "_scaled"] == null then del(.chain[$g + "_scaled"])
+    else .chain["round_scale_ratios_" + $g] = ratios($g + "_scaled"; $g)
+         | .chain["scale_ratio_" + $g] = (.chain["round_scale_ratios_" + $g] | median)
+         | .chain["scale_cpu_ratio_" + $g] = (scale_cpu_ratios($g) | median) end)
 | . as $d
 | .targets = [
     target("chain at_least_once / relay"; $d.chain.ratio_at_least_once; ">="; 0.8; "x"),
@@ -52,8 +83,10 @@
         target("GET /order/{id} " + .key; .value.http_get.ok_rps; ">="; 50000; "req/s"),
         target("pizza-service per stored order " + .key; .value.memory.bytes_per_order; "<="; 1024; "B")),
     # a stage's worst peak over every phase it ran in
-    ([$d.chain.exactly_once, $d.chain.at_least_once, $d.pipeline[]] | map(.peak_rss_kb // {})
-     | map(to_entries[]) | group_by(.key)[]
+    # (every instance of a scaled run counts as its stage: NAME@N is NAME)
+    ([$d.chain.exactly_once, $d.chain.at_least_once, $d.chain.exactly_once_scaled, $d.chain.at_least_once_scaled,
+      $d.pipeline[]] | map(.peak_rss_kb // {})
+     | map(to_entries[] | .key |= sub("@[0-9]+$"; "")) | group_by(.key)[]
      | select(.[0].key | test("^(sauce|cheese|meat|veggie)-service$"))
      | target(.[0].key + " peak RSS"; (map(.value) | max); "<="; 16384; "kB"))
   ]

@@ -22,6 +22,10 @@ CONNECTIONS=${BENCH_CONNECTIONS:-64}
 GUARANTEES=${BENCH_GUARANTEES:-"exactly_once at_least_once"}
 WARMUP=${BENCH_WARMUP:-100}
 GRACE=${BENCH_GRACE:-10}
+# BENCH_SCALE: instances of each topping stage in the scaled chain mode (0 or 1: no scaled mode),
+# run for each guarantee of BENCH_SCALE_GUARANTEES that BENCH_GUARANTEES runs
+SCALE=${BENCH_SCALE:-3}
+SCALE_GUARANTEES=${BENCH_SCALE_GUARANTEES-exactly_once}
 JSON_OUT=${BENCH_JSON:-$(dirname "$PIZZA_BIN")/bench-results.json}
 STAGES=(sauce cheese meat veggie)
 
@@ -31,10 +35,20 @@ for v in PIZZAS CHAIN_ROUNDS RATE LOAD_SECONDS HTTP_SECONDS CONNECTIONS WARMUP G
         exit 2
     }
 done
+[[ $SCALE =~ ^[0-9]+$ ]] || { echo "bench: BENCH_SCALE must be a whole number, got '$SCALE'" >&2; exit 2; }
+SCALE=$((10#$SCALE))
 for g in $GUARANTEES; do
     [[ $g == exactly_once || $g == at_least_once ]] ||
         { echo "bench: BENCH_GUARANTEES: unknown guarantee '$g'" >&2; exit 2; }
 done
+scaled="" # the guarantees whose scaled mode runs: its ratio needs the one-instance run
+for g in $SCALE_GUARANTEES; do
+    [[ $g == exactly_once || $g == at_least_once ]] ||
+        { echo "bench: BENCH_SCALE_GUARANTEES: unknown guarantee '$g'" >&2; exit 2; }
+    if [[ " $GUARANTEES " == *" $g "* ]]; then scaled+="${scaled:+ }$g"; fi
+done
+((SCALE >= 2)) || scaled=""
+SCALE_GUARANTEES=$scaled
 command -v wrk >/dev/null || { echo "bench: wrk not found (bash scripts/deps.sh)" >&2; exit 2; }
 for b in pizza-relay pizza-bench-chain pizza-bench-latency; do
     [[ -x $PIZZA_BIN/$b ]] || { echo "bench: $PIZZA_BIN/$b missing: build first" >&2; exit 2; }
@@ -70,6 +84,12 @@ phase_stop() {
     done
     record "rss-$phase" "$mem"
     record "cpu-$phase" "$cpu"
+    # SIGTERM to all at once (stop_daemon's own is then a no-op): they shut
+    # down side by side, and a group's instances leave together instead of
+    # each departure rebalancing those still running
+    for name in "${!LIB_PIDS[@]}"; do
+        [[ $name == broker ]] || kill -TERM "${LIB_PIDS[$name]}" 2>/dev/null || true
+    done
     for name in "${!LIB_PIDS[@]}"; do
         [[ $name == broker ]] && continue
         stop_daemon "$name" || say "$name exited with code $? when stopped"
@@ -100,24 +120,128 @@ chain_run() {
 
 # ---------------------------------------------------------------- chain phases
 
-# chain_phase MODE ROUND: MODE exactly_once | at_least_once (the topping
-# stages) or relay; a fresh broker, a warm-up, then the timed run.
+# cpu_json: {"NAME": CPU seconds} of every process started here but the broker.
+cpu_json() {
+    local name cpu='{}'
+    for name in "${!LIB_PIDS[@]}"; do
+        [[ $name == broker ]] && continue
+        cpu=$(jq -c --arg n "$name" --argjson s "$(proc_cpu_s "${LIB_PIDS[$name]}")" '. + {($n): $s}' <<<"$cpu")
+    done
+    printf '%s\n' "$cpu"
+}
+
+# broker_cpu_s: CPU seconds the broker has used (the dev broker, or every node
+# of the real Kafka: scripts/kafka.sh pids).
+broker_cpu_s() {
+    local pids pid t=0
+    if [[ -n $LIB_KAFKA_DIR ]]; then
+        pids=$(bash "$PIZZA_ROOT/scripts/kafka.sh" pids "$LIB_KAFKA_DIR" 2>>"$WORK/broker.log") || true
+    else
+        pids=${LIB_PIDS[broker]:-}
+    fi
+    [[ -n $pids ]] || { echo null; return; }
+    for pid in $pids; do t=$(awk -v a="$t" -v b="$(proc_cpu_s "$pid")" 'BEGIN { print a + b }'); done
+    echo "$t"
+}
+
+# assign_events NAME...: the "partitions assigned|revoked|lost" lines these
+# daemons logged in their current run (each rebalance logs some).
+assign_events() {
+    local name n=0 c
+    for name in "$@"; do
+        c=$(tail -c +"$((${LIB_LOGOFF[$name]} + 1))" "$WORK/$name.log" |
+            grep -cE '"msg":"partitions (assigned|revoked|lost)"') || true
+        n=$((n + c))
+    done
+    echo "$n"
+}
+
+# assigned_of NAME: the partitions daemon NAME holds now (its /metrics gauge).
+assigned_of() {
+    curl -sf --max-time 5 "http://127.0.0.1:$(port_of "$1")/metrics" |
+        awk '$1 ~ /^pizza_consumer_partitions_assigned[{]/ { v += $2 } END { print v + 0 }'
+}
+
+# all_assigned: every instance of every topping stage holds partitions, and
+# the instances of a stage hold all of its input's (STAGE_PARTS) together: one
+# settled generation of each group. (/ready alone says "some partitions", and
+# an instance that is ready can lose them again when the next one joins.)
+all_assigned() {
+    local s i n sum
+    for s in "${STAGES[@]}"; do
+        sum=0
+        for ((i = 1; i <= SCALE; i++)); do
+            n=$(assigned_of "$s-service@$i")
+            ((n > 0)) || return 1
+            sum=$((sum + n))
+        done
+        ((sum == ${STAGE_PARTS[$s]})) || return 1
+    done
+}
+
+declare -A STAGE_PARTS=() # stage -> partitions of its input topic
+
+# stage_partitions: fills STAGE_PARTS from the broker's metadata; fails when a
+# stage's input has fewer partitions than BENCH_SCALE (an instance would idle).
+stage_partitions() {
+    local s topic n
+    for s in "${STAGES[@]}"; do
+        topic=$(sed -n 's/^input_topic *= *//p' "$PIZZA_ROOT/config/$s.ini")
+        n=$(kcat -b "$KAFKA_BOOTSTRAP_SERVERS" -L -J -t "$topic" 2>>"$WORK/kcat.log" |
+            jq '[.topics[0].partitions // [] | .[]] | length')
+        ((n >= SCALE)) || fail "BENCH_SCALE=$SCALE: topic $topic has $n partitions, fewer than the instances"
+        STAGE_PARTS[$s]=$n
+    done
+}
+
+# chain_phase MODE ROUND: a fresh broker, a warm-up, then the timed run. MODE:
+#   relay                        pizza-relay in place of each topping stage
+#   exactly_once | at_least_once the four stages, one process each
+#   <guarantee>_scaled           each stage as $SCALE instances (NAME@1..N) in its group
 chain_phase() {
-    local mode=$1 round=$2 s t0
-    say "chain $mode, round $round: $PIZZAS pizzas through the four stages"
+    local mode=$1 round=$2 g=${1%_scaled} s i name t0 phase0 ev0 ev1 b0 b1 procs=() what="one process each"
+    phase0=$(lib_now_ms)
+    [[ $mode == relay ]] && what="pizza-relay for each"
+    [[ $mode == *_scaled ]] && what="$SCALE instances each"
+    say "chain $mode, round $round: $PIZZAS pizzas through the four stages, $what"
     start_broker
     if [[ $mode == relay ]]; then
         for s in "${STAGES[@]}"; do start_relay "$s"; done
+    elif [[ $mode == *_scaled ]]; then
+        stage_partitions
+        for s in "${STAGES[@]}"; do
+            for ((i = 1; i <= SCALE; i++)); do procs+=("$s-service@$i"); done
+        done
+        for name in "${procs[@]}"; do PROCESSING_GUARANTEE=$g lib_launch "$name"; done
+        for name in "${procs[@]}"; do lib_await "$name"; done
+        wait_until 120 all_assigned
     else
-        for s in "${STAGES[@]}"; do PROCESSING_GUARANTEE=$mode lib_launch "$s-service"; done
-        for s in "${STAGES[@]}"; do lib_await "$s-service"; done
+        for s in "${STAGES[@]}"; do procs+=("$s-service"); done
+        for name in "${procs[@]}"; do PROCESSING_GUARANTEE=$g lib_launch "$name"; done
+        for name in "${procs[@]}"; do lib_await "$name"; done
     fi
     t0=$(lib_now_ms)
+    say "chain $mode: started and assigned in $((t0 - phase0)) ms"
     chain_run "warmup-$mode" "$WARMUP" >/dev/null # all groups assigned, clients connected
     say "chain $mode: warm-up done in $(($(lib_now_ms) - t0)) ms"
-    record "chain-$mode-$round" "$(chain_run "$mode" "$PIZZAS")"
+    # CPU (the stages', the broker's) and rebalances of the timed run alone
+    record "cpu0-chain-$mode-$round" "$(cpu_json)"
+    b0=$(broker_cpu_s)
+    ev0=$(assign_events "${procs[@]}")
+    chain_run "$mode" "$PIZZAS" >"$WORK/chain-$mode-$round.json"
+    record "cpu1-chain-$mode-$round" "$(cpu_json)"
+    b1=$(broker_cpu_s)
+    ev1=$(assign_events "${procs[@]}")
+    ((ev1 == ev0)) || say "chain $mode: $((ev1 - ev0)) assignment changes during the timed run"
+    record "chain-$mode-$round" "$(jq -c --argjson n "$((${#procs[@]} > 0 ? ev1 - ev0 : -1))" \
+        --argjson inst "$([[ $mode == *_scaled ]] && echo "$SCALE" || echo 1)" \
+        --argjson b0 "$b0" --argjson b1 "$b1" \
+        '. + {instances: $inst, broker_cpu_s: (if $b0 == null or $b1 == null then null
+                                               else ($b1 - $b0) * 100 | round / 100 end)}
+         + (if $n >= 0 then {assign_events: $n} else {} end)' "$WORK/chain-$mode-$round.json")"
     say "chain $mode: $(jq -r '"\(.rate) pizzas/s, \(.duplicates) duplicates"' "$RESULTS/chain-$mode-$round.json")"
     phase_stop "chain-$mode-$round"
+    say "chain $mode: phase took $((($(lib_now_ms) - phase0) / 1000)) s"
 }
 
 # ---------------------------------------------------------------- pipeline phases
@@ -221,9 +345,11 @@ machine_json() {
 params_json() {
     jq -nc --argjson p "$PIZZAS" --argjson rounds "$CHAIN_ROUNDS" --argjson r "$RATE" --argjson s "$LOAD_SECONDS" \
         --argjson h "$HTTP_SECONDS" --argjson c "$CONNECTIONS" --argjson w "$WARMUP" \
-        --argjson grace "$GRACE" --arg g "$GUARANTEES" \
+        --argjson grace "$GRACE" --arg g "$GUARANTEES" --argjson scale "$SCALE" \
+        --arg sg "$SCALE_GUARANTEES" \
         '{pizzas: $p, chain_rounds: $rounds, rate: $r, seconds: $s, http_seconds: $h, connections: $c, warmup: $w,
-          grace_s: $grace, guarantees: ($g | split(" ") | map(select(length > 0)))}'
+          grace_s: $grace, guarantees: ($g | split(" ") | map(select(length > 0))),
+          scale: $scale, scale_guarantees: ($sg | split(" ") | map(select(length > 0)))}'
 }
 
 # Merges the measurements (one file each) into the result document and
@@ -240,10 +366,14 @@ assemble() {
 main() {
     local g r
     # Rounds interleave the modes, so each ratio compares runs seconds apart
-    # on this shared machine; the report takes the median round.
+    # on this shared machine (a guarantee's scaled run right after its
+    # one-instance run); the report takes the median round.
     for ((r = 1; r <= CHAIN_ROUNDS; r++)); do
         chain_phase relay "$r"
-        for g in $GUARANTEES; do chain_phase "$g" "$r"; done
+        for g in $GUARANTEES; do
+            chain_phase "$g" "$r"
+            if [[ " $SCALE_GUARANTEES " == *" $g "* ]]; then chain_phase "${g}_scaled" "$r"; fi
+        done
     done
     for g in $GUARANTEES; do pipeline_phase "$g"; done
     assemble >"$JSON_OUT.tmp" || fail "cannot assemble the results"

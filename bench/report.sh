@@ -9,23 +9,42 @@ q 'if .machine.uncommitted_daemon_files > 0 then "  (working tree had \(.machine
 
 printf '\n1. Chain throughput: %s pizzas injected into "pizza", timed to "pizza-with-veggies";\n   median of %s rounds (modes interleaved, each on a fresh broker)\n' \
     "$(q .params.pizzas)" "$(q '.params.chain_rounds // 1')"
-printf '   %-22s %12s %9s %8s %6s %8s  %s\n' mode pizzas/s seconds distinct dups "x relay" target
-q '.chain as $c | ["relay", "exactly_once", "at_least_once"][] as $k | $c[$k] | select(. != null)
-   | [$k, .rate, .seconds, .distinct, .duplicates,
-      (if $k == "relay" then "-" else ($c["ratio_" + $k] | tostring) end),
+printf '   %-26s %10s %8s %8s %5s %7s %7s  %s\n' mode pizzas/s seconds distinct dups "x relay" "CPU/pz" target
+q '.chain as $c | ["relay", "exactly_once", "exactly_once_scaled", "at_least_once", "at_least_once_scaled"][] as $k
+   | $c[$k] | select(. != null)
+   | ($k | rtrimstr("_scaled")) as $g
+   | [$k, .instances // 1, .rate, .seconds, .distinct, .duplicates,
+      (if $k == "relay" or ($k | endswith("_scaled")) then "-" else ($c["ratio_" + $k] | tostring) end),
+      (.cpu_us_per_pizza // "-" | tostring),
       (if $k == "exactly_once" then "≥ 0.6 x relay " + (if $c.ratio_exactly_once >= 0.6 then "ok" else "MISS" end)
        elif $k == "at_least_once" then "≥ 0.8 x relay " + (if $c.ratio_at_least_once >= 0.8 then "ok" else "MISS" end)
-       else "(DESIGN.md reference: 280-295k/s)" end)] | @tsv' |
-    while IFS=$'\t' read -r k rate secs distinct dups ratio target; do
+       elif $k == "relay" then "(DESIGN.md reference: 280-295k/s)"
+       else "\(.instances)/1 instance: \($c["scale_ratio_" + $g]) x rate, \($c["scale_cpu_ratio_" + $g] // "-") x CPU/pizza" end)]
+   | @tsv' |
+    while IFS=$'\t' read -r k n rate secs distinct dups ratio cpu target; do
         [[ $k == relay ]] && k="relay (zero-work C)"
+        [[ $k == *_scaled ]] && k="stages ${k%_scaled} x$n"
         [[ $k == exactly_once || $k == at_least_once ]] && k="stages $k"
-        printf '   %-22s %12s %9s %8s %6s %8s  %s\n' "$k" "$rate" "$secs" "$distinct" "$dups" "$ratio" "$target"
+        printf '   %-26s %10s %8s %8s %5s %7s %7s  %s\n' "$k" "$rate" "$secs" "$distinct" "$dups" "$ratio" "$cpu" "$target"
     done
 q '.chain | to_entries[] | select(.key | startswith("round_ratios_")) | select(.value | length > 1)
    | "   rounds, \(.key | ltrimstr("round_ratios_")) x relay: \(.value | map(tostring) | join(", "))"'
+q '.chain | to_entries[] | select(.key | startswith("round_scale_ratios_")) | select(.value | length > 1)
+   | "   rounds, \(.key | ltrimstr("round_scale_ratios_")) N/1 instance: \(.value | map(tostring) | join(", "))"'
 q '.chain as $c | [["exactly_once", "at_least_once"][] | select($c["cpu_ratio_" + .] != null)
    | "\(.) \($c["cpu_ratio_" + .]) x"] | select(length > 0)
    | "   CPU of the four processes over the phase, x relay (median round): " + join(", ")'
+q 'if [.chain[] | objects | .cpu_us_per_pizza] | any(. != null) then
+   "   CPU/pz: µs of CPU (user + system) per pizza of every stage process (relays, stages or all their instances)\n   over the timed run, median round" else empty end'
+q '.chain as $c | [["relay", "exactly_once", "exactly_once_scaled", "at_least_once", "at_least_once_scaled"][] as $k
+    | $c[$k] | objects | select(.broker_cpu_us_per_pizza != null)
+    | "\($k | sub("_scaled$"; " x\($c[$k].instances)")) \(.broker_cpu_us_per_pizza)"] | select(length > 0)
+   | "   the broker'"'"'s CPU/pz over the same runs: " + join(", ")'
+q 'select([.chain | keys[] | select(endswith("_scaled"))] | length > 0)
+   | "   x\(.params.scale): each topping stage as \(.params.scale) instances in its consumer group, run right after the\n   one-instance run in each round; N/1 instance is the median of the per-round ratios. \(.machine.nproc) CPUs\n   bound it (bench/README.md)"'
+q '[.chain | to_entries[] | select(.value | type == "object") | select(.value.round_assign_events // [] | any(. > 0))
+    | "\(.key) \(.value.round_assign_events | map(tostring) | join(", "))"] | select(length > 0)
+   | "   NOTE partition assignment changed during a timed run (assign/revoke log lines per round): " + join("; ")'
 
 printf '\n2. Order latency: open loop, POST /order/1 at %s/s for %s s; ms from each due time\n' \
     "$(q .params.rate)" "$(q .params.seconds)"
@@ -57,7 +76,11 @@ q '.pipeline | to_entries[] | .key as $g
 printf '\n4. Memory: peak RSS (VmHWM, MB) of each process, read just before it stopped\n'
 q '([.chain | to_entries[] | select(.value | type == "object") | {phase: ("chain " + .key), rss: .value.peak_rss_kb}]
     + [.pipeline | to_entries[] | {phase: ("pipeline " + .key), rss: .value.peak_rss_kb}])[]
-   | "   \(.phase | . + " " * (26 - length))" + ([.rss // {} | to_entries[] | "\(.key) \(.value / 1024 * 10 | round / 10)"] | join(", "))'
+   | "   \(.phase | . + " " * (26 - length))" + ([.rss // {} | to_entries[] | .key |= sub("@[0-9]+$"; "")
+       | {key, value: (.value / 1024 * 10 | round / 10)}] | group_by(.key)
+       | map(if length == 1 then "\(.[0].key) \(.[0].value)"
+             else "\(.[0].key) x\(length) \(map(.value) | min)-\(map(.value) | max)" end)
+       | join(", "))'
 q '.pipeline | to_entries[] | .key as $g | .value.memory | select(. != null)
    | "   pizza-service per stored order (\($g)): \(.bytes_per_order // "n/a") B over \(.orders) orders (RSS \(.rss_before_kb) -> \(.rss_after_kb) kB)  target ≤ 1024 B " + (if .bytes_per_order != null and .bytes_per_order <= 1024 then "ok" else "MISS" end)'
 q '[.targets[] | select(.name | test("peak RSS"))] | if length > 0 then "   topping stages, worst peak: " + (map("\(.name | sub(" peak RSS"; "")) \(.value / 1024 * 10 | round / 10) MB " + (if .ok then "ok" else "MISS" end)) | join(", ")) + "  (target ≤ 16 MB)" else empty end'

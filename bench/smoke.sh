@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # bench/smoke.sh: ctest's bench_smoke. Runs bench.sh with tiny parameters (one
-# guarantee, to stay well under a minute) and checks that the JSON holds every
+# guarantee, its scaled mode included: about two minutes) and checks that the JSON holds every
 # section with sane numbers. Targets are not checked: a smoke run is too short.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 out=$(mktemp "${TMPDIR:-/tmp}/pizza-bench-smoke.XXXXXX.json")
 trap 'rm -f "$out"' EXIT
+guarantees=${BENCH_SMOKE_GUARANTEES:-at_least_once}
 BENCH_PIZZAS=3000 BENCH_CHAIN_ROUNDS=2 BENCH_RATE=100 BENCH_SECONDS=2 BENCH_HTTP_SECONDS=1 BENCH_GRACE=10 \
-    BENCH_GUARANTEES=${BENCH_SMOKE_GUARANTEES:-at_least_once} BENCH_JSON=$out \
+    BENCH_GUARANTEES=$guarantees BENCH_SCALE=3 BENCH_SCALE_GUARANTEES=$guarantees BENCH_JSON=$out \
     bash "$here/bench.sh"
 
 check() { # check DESCRIPTION JQ_EXPRESSION
@@ -30,6 +31,12 @@ check "latency: every order accepted and complete" \
 check "latency percentiles" '[.pipeline[].latency | .order_ms.p50 > 0 and .order_ms.p50 <= .order_ms.p99 and .order_ms.p99 <= .order_ms.max and .post_ms.p99 > 0] | all'
 check "wrk POST and GET" '[.pipeline[] | .http_post.ok_rps > 0 and .http_get.ok_rps > 0 and .http_get.non_2xx == 0 and .http_post.p99_ms > 0] | all'
 check "memory per order" '[.pipeline[].memory | .orders > 0 and .pending == 0 and .bytes_per_order != null] | all'
+check "scaled: every pizza, N instances each" \
+    '.params.scale as $n | (.params.scale_guarantees | length) > 0 and all(.params.scale_guarantees[] as $g | .chain[$g + "_scaled"]
+     | .distinct == 3000 and .missing == 0 and .rate > 0 and .instances == $n and (.peak_rss_kb | length) == 4 * $n; .)'
+check "scaled: a N/1 instance ratio per round" \
+    '[.params.scale_guarantees[] as $g | .chain as $c | $c["round_scale_ratios_" + $g] | length == 2 and min == $c["scale_ratio_" + $g]] | all'
+check "CPU per pizza of every mode" '[.chain[] | objects | .cpu_us_per_pizza > 0 and (.round_cpu_us_per_pizza | length) == 2] | all'
 check "peak RSS of every process" '[.chain.relay.peak_rss_kb, (.params.guarantees[] as $g | .pipeline[$g].peak_rss_kb) | length >= 4 and (to_entries | all(.value > 1000))] | all'
 check "targets evaluated" '(.targets | length) >= 8 and all(.targets[]; .ok == true or .ok == false)'
 echo "PASS [bench_smoke]"
