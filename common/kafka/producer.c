@@ -54,6 +54,7 @@ struct producer {
     rd_kafka_t *rk;
     enum producer_state state;
     int transactional;
+    int txn_id_configured; /* else the default, "<service>-<instance id>" */
     struct producer_topic_slot topics[PRODUCER_MAX_TOPICS]; /* each is its rkt's opaque */
     int n_topics;
     struct producer_deferred deferred[PRODUCER_MAX_DEFERRED];
@@ -98,8 +99,7 @@ static int producer_set_identity(struct producer *p, const struct cfg *c, rd_kaf
         snprintf(errstr, sz, "transactional.id: %s", why);
         return -1;
     }
-    log_info("transactional.id %s (%s)", tid ? tid : default_tid,
-             tid ? "configured" : "<service>-<instance id>");
+    p->txn_id_configured = tid != NULL;
     return 0;
 }
 
@@ -273,7 +273,19 @@ static int producer_init_once(struct producer *p) {
     return -1;
 }
 
+/* Says which transactional.id this instance takes: the one that fences any
+ * other live instance with it, and aborts what its predecessor left open. */
+static void producer_log_identity(struct producer *p) {
+    char tid[256];
+    size_t sz = sizeof(tid);
+    if (rd_kafka_conf_get(rd_kafka_conf(p->rk), "transactional.id", tid, &sz) != RD_KAFKA_CONF_OK)
+        snprintf(tid, sizeof(tid), "?");
+    log_info("transactional.id %s (%s)", tid,
+             p->txn_id_configured ? "configured" : "<service>-<instance id>");
+}
+
 int producer_init(struct producer *p) {
+    if (p->state == PRODUCER_UNINIT) producer_log_identity(p);
     while (p->state == PRODUCER_UNINIT && kafka_running())
         producer_init_once(p);
     return p->state == PRODUCER_UNINIT ? -1 : 0;

@@ -154,8 +154,7 @@ static int service_identify(struct service *s, const char *configured, char *err
         snprintf(errstr, sz, "instance id '%s' makes too long a transactional.id", s->instance_id);
         return -1;
     }
-    log_info("instance %s (from %s)", s->instance_id,
-             from == INSTANCE_CONFIGURED ? "[service] instance_id" : "the host name");
+    s->instance_from = from == INSTANCE_CONFIGURED ? "[service] instance_id" : "the host name";
     return 0;
 }
 
@@ -294,6 +293,8 @@ int service_start_http(struct service *s, const struct http_route *routes, size_
         log_error("http: %s", err);
         return -1;
     }
+    /* here, not at start: a config the daemon refuses gets a one-line reason */
+    log_info("instance %s (from %s)", s->instance_id, s->instance_from);
     log_int(LOG_INFO, "port", http_port(s->http), "http listening");
     return 0;
 }

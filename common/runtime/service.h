@@ -37,6 +37,7 @@ struct service {
     int exactly_once;                         /* [pipeline] processing.guarantee */
     char instance_id[INSTANCE_ID_MAX + 1];    /* [service] instance_id, else the host name */
     char default_txn_id[INSTANCE_TXN_ID_MAX]; /* "<name>-<instance_id>" */
+    const char *instance_from;                /* where instance_id came from, for the log */
 };
 
 /** Parses -c FILE and -h, loads the config, refuses sections and keys that
