@@ -231,13 +231,11 @@ pick_victim() {
 }
 
 # The fault loop runs in this shell: only it can start and reap the daemons.
-if ((SCALE)); then
-    outage_at=()
-    scale_at=($((LOAD_T0 + LOAD_S * 1000 / 4)) $((LOAD_T0 + LOAD_S * 1000 * 3 / 5)))
-else
-    outage_at=($((LOAD_T0 + LOAD_S * 1000 / 4)) $((LOAD_T0 + LOAD_S * 1000 * 3 / 5)))
-    scale_at=()
-fi
+# At a quarter and at three fifths of the load: the broker outages, or in the
+# scale-out run (one broker) the scale-down and the scale-up.
+fault_at=($((LOAD_T0 + LOAD_S * 1000 / 4)) $((LOAD_T0 + LOAD_S * 1000 * 3 / 5)))
+outage_at=("${fault_at[@]}") scale_at=()
+((SCALE == 0)) || { scale_at=("${fault_at[@]}") && outage_at=(); }
 while clients_running; do
     cycle_end=$(($(lib_now_ms) + 3000 + RANDOM % 2001))
     supervise
@@ -254,12 +252,13 @@ while clients_running; do
         OUTAGES=$((OUTAGES + 1))
     else
         pick_victim
-        [[ -n $victim ]] || continue # all of that daemon's are scaled down
-        kill9_daemon "$victim"
-        KILLS[$victim]=$((KILLS[$victim] + 1))
-        down_ms=$((500 + RANDOM % 1501))
-        sleep "$((down_ms / 1000)).$(printf '%03d' $((down_ms % 1000)))"
-        restart_daemon "$victim" listening
+        if [[ -n $victim ]]; then # else all of that daemon's are scaled down: a quiet cycle
+            kill9_daemon "$victim"
+            KILLS[$victim]=$((KILLS[$victim] + 1))
+            down_ms=$((500 + RANDOM % 1501))
+            sleep "$((down_ms / 1000)).$(printf '%03d' $((down_ms % 1000)))"
+            restart_daemon "$victim" listening
+        fi
     fi
     now=$(lib_now_ms)
     ((cycle_end <= now)) || sleep_ms $((cycle_end - now))
