@@ -71,19 +71,28 @@ record() { printf '%s\n' "$2" >"$RESULTS/$1.json"; }
 # proc_cpu_s PID: CPU seconds (user + system) the process has used.
 proc_cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"; }
 
+# cpu_json: {"NAME": CPU seconds} of every process started here but the broker.
+cpu_json() {
+    local name cpu='{}'
+    for name in "${!LIB_PIDS[@]}"; do
+        [[ $name == broker ]] && continue
+        cpu=$(jq -c --arg n "$name" --argjson s "$(proc_cpu_s "${LIB_PIDS[$name]}")" '. + {($n): $s}' <<<"$cpu")
+    done
+    printf '%s\n' "$cpu"
+}
+
 # phase_stop PHASE: checks every process of the phase is still alive, records
 # its peak RSS and CPU time, stops the daemons, then the broker.
 phase_stop() {
-    local phase=$1 name pid mem='{}' cpu='{}'
+    local phase=$1 name pid mem='{}'
     for name in "${!LIB_PIDS[@]}"; do
         [[ $name == broker ]] && continue
         pid=${LIB_PIDS[$name]}
         lib_alive "$pid" || fail "$name died during phase $phase: $(tail -n 3 "$WORK/$name.log")"
         mem=$(jq -c --arg n "$name" --argjson kb "$(proc_kb "$pid" VmHWM)" '. + {($n): $kb}' <<<"$mem")
-        cpu=$(jq -c --arg n "$name" --argjson s "$(proc_cpu_s "$pid")" '. + {($n): $s}' <<<"$cpu")
     done
     record "rss-$phase" "$mem"
-    record "cpu-$phase" "$cpu"
+    record "cpu-$phase" "$(cpu_json)"
     # SIGTERM to all at once (stop_daemon's own is then a no-op): they shut
     # down side by side, and a group's instances leave together instead of
     # each departure rebalancing those still running
@@ -119,16 +128,6 @@ chain_run() {
 }
 
 # ---------------------------------------------------------------- chain phases
-
-# cpu_json: {"NAME": CPU seconds} of every process started here but the broker.
-cpu_json() {
-    local name cpu='{}'
-    for name in "${!LIB_PIDS[@]}"; do
-        [[ $name == broker ]] && continue
-        cpu=$(jq -c --arg n "$name" --argjson s "$(proc_cpu_s "${LIB_PIDS[$name]}")" '. + {($n): $s}' <<<"$cpu")
-    done
-    printf '%s\n' "$cpu"
-}
 
 # broker_cpu_s: CPU seconds the broker has used (the dev broker, or every node
 # of the real Kafka: scripts/kafka.sh pids).
