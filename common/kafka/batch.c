@@ -7,10 +7,11 @@
 #include <string.h>
 
 void batch_init(struct batch *b, struct producer *producer, const struct batch_owner *owner,
-                struct metric *redone) {
+                const struct cadence *cadence, struct metric *redone) {
     memset(b, 0, sizeof(*b));
     b->producer = producer;
     if (owner) b->owner = *owner;
+    b->cadence = *cadence;
     b->redone = redone;
 }
 
@@ -19,7 +20,7 @@ void batch_track(struct batch *b, const rd_kafka_message_t *m) {
     if (!b->next) {
         b->next = rd_kafka_topic_partition_list_new(8);
         b->start = rd_kafka_topic_partition_list_new(8);
-        b->started_ms = clock_now_ms();
+        if (!b->others) b->started_ms = clock_now_ms();
     }
     rd_kafka_topic_partition_t *p =
         rd_kafka_topic_partition_list_find(b->next, topic, m->partition);
@@ -35,9 +36,17 @@ void batch_fail(struct batch *b) {
     b->failed = 1;
 }
 
-int batch_due(const struct batch *b, long max_messages, long max_ms, int input_dry) {
-    return b->count > 0 &&
-           (input_dry || b->count >= max_messages || clock_now_ms() - b->started_ms >= max_ms);
+void batch_add_others(struct batch *b, long n) {
+    if (n > 0 && !b->count && !b->others) b->started_ms = clock_now_ms();
+    b->others += n;
+}
+
+int batch_due(const struct batch *b, int input_dry, long idle_ms, long *wait_ms) {
+    long long now = clock_now_ms();
+    const struct cadence_batch at = {
+        b->count + b->others, now - b->started_ms,
+        b->has_committed ? now - b->commit_began_ms : b->cadence.interval_ms, input_dry};
+    return cadence_due(&b->cadence, &at, idle_ms, wait_ms);
 }
 
 /* Where to read again so that the batch and the messages not handled yet
@@ -62,7 +71,7 @@ static void batch_reset(struct batch *b) {
     if (b->next) rd_kafka_topic_partition_list_destroy(b->next);
     if (b->start) rd_kafka_topic_partition_list_destroy(b->start);
     b->next = b->start = NULL;
-    b->count = 0;
+    b->count = b->others = 0;
     b->failed = 0;
 }
 
@@ -83,6 +92,10 @@ static void batch_end(struct batch *b, enum producer_outcome o) {
 
 void batch_finish(struct batch *b, int may_commit) {
     enum producer_outcome o = PRODUCER_ABORTED;
+    /* the interval runs from here: a commit that takes long has let input
+     * gather already, and is not made to wait a whole interval more */
+    b->commit_began_ms = clock_now_ms();
+    b->has_committed = 1;
     if (!may_commit) {
         producer_abort(b->producer);
         batch_end(b, o);

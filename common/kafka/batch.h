@@ -3,6 +3,7 @@
 #include <librdkafka/rdkafka.h>
 #include <stddef.h>
 
+#include "cadence.h"
 #include "consumer.h"
 #include "metrics.h"
 #include "producer.h"
@@ -16,6 +17,10 @@
  * were lost belong to another member already: their batch is dropped, and
  * the new owner redoes it. Owned by the thread that polls the consumer. */
 struct batch;
+
+/* The default commit_interval_ms of the daemons' batches ([stage],
+ * [reporter], [orders]). */
+#define PIZZA_COMMIT_INTERVAL_MS 10
 
 /* What a daemon adds to the common path. Every member may be NULL. */
 struct batch_owner {
@@ -36,11 +41,15 @@ struct batch {
     struct producer *producer;
     struct consumer *consumer; /* NULL until it exists: then nothing was consumed */
     struct batch_owner owner;
+    struct cadence cadence;                 /* when it is committed */
     struct metric *redone;                  /* events consumed again; NULL: not counted */
     rd_kafka_topic_partition_list_t *next;  /* per partition: last handled offset + 1 */
     rd_kafka_topic_partition_list_t *start; /* per partition: first offset of the batch */
     long count;                             /* messages handled */
+    long others;                            /* work of other kinds in it (batch_add_others) */
     long long started_ms;                   /* monotonic, when the first one was tracked */
+    long long commit_began_ms;              /* monotonic, when the last commit began */
+    int has_committed;                      /* commit_began_ms is set */
     int failed; /* something could not be added: batch_finish redoes it */
 };
 
@@ -51,16 +60,22 @@ enum batch_step {
     BATCH_STOP,    /* none of those: the service is stopping; do not commit past it */
 };
 
-/** Sets up an empty batch on producer (and consumer, when it exists). */
+/** Sets up an empty batch on producer (and consumer, when it exists),
+ * committed as cadence says. */
 void batch_init(struct batch *b, struct producer *producer, const struct batch_owner *owner,
-                struct metric *redone);
+                const struct cadence *cadence, struct metric *redone);
 /** Adds m (handled: produced, dead-lettered or skipped) to the batch. */
 void batch_track(struct batch *b, const rd_kafka_message_t *m);
+/** n pieces of work that are not consumed messages (pizza-service's POSTs)
+ * joined the batch: they count toward its size and age as messages do. */
+void batch_add_others(struct batch *b, long n);
 /** Something of the batch could not be written: batch_finish redoes it. */
 void batch_fail(struct batch *b);
-/** @returns 1 when the batch holds something and reached max_messages or
- * max_ms, or the input ran dry (input_dry). */
-int batch_due(const struct batch *b, long max_messages, long max_ms, int input_dry);
+/** @returns 1 when the batch is to be committed now (cadence_due: it is full
+ * or old, or the input ran dry, input_dry, and the commit interval is up);
+ * else 0 with *wait_ms how long the next read may wait for input (idle_ms
+ * while the batch is empty). */
+int batch_due(const struct batch *b, int input_dry, long idle_ms, long *wait_ms);
 /** Ends the batch: seals and commits it with its input offsets; when that
  * fails, rewinds the input to its start (while the service runs: a stopping
  * one reads nothing more). may_commit 0 (its partitions were lost): drops it. */

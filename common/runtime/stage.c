@@ -20,7 +20,7 @@ struct stage {
     const struct stage_def *def;
     const char *in_topic, *out_topic, *group; /* owned by svc.cfg, or def's */
     rd_kafka_topic_t *out;                    /* owned by producer */
-    long max_batch, max_batch_ms, max_event_bytes;
+    long max_batch, max_batch_ms, commit_interval_ms, max_event_bytes;
     struct consumer *consumer; /* main thread's; /ready reads the one published in svc */
     struct producer *producer;
     struct batch batch; /* consumed since the last commit */
@@ -39,6 +39,8 @@ static const struct cfg_setting stage_rows[] = {
     CFG_STR_VARIES("group_id", struct stage, group, "the service name"),
     CFG_INT("max_batch_messages", struct stage, max_batch, 10000, 1, 1000000),
     CFG_INT("max_batch_ms", struct stage, max_batch_ms, 100, 1, 60000),
+    CFG_INT("commit_interval_ms", struct stage, commit_interval_ms, PIZZA_COMMIT_INTERVAL_MS, 0,
+            60000),
     CFG_INT("max_event_bytes", struct stage, max_event_bytes, 65536, 64, 1 << 20),
 };
 const struct cfg_section stage_section = CFG_SECTION("stage", stage_rows);
@@ -124,7 +126,8 @@ static int stage_open(struct stage *st) {
         log_error("kafka: %s", err);
         return -1;
     }
-    batch_init(&st->batch, st->producer, NULL, st->redone);
+    const struct cadence cadence = {st->max_batch, st->max_batch_ms, st->commit_interval_ms};
+    batch_init(&st->batch, st->producer, NULL, &cadence, st->redone);
     s->ready = stage_ready;
     s->ready_arg = st;
     if (service_start_http(s, NULL, 0) == -1) return -1;
@@ -145,14 +148,18 @@ static int stage_open(struct stage *st) {
 
 /* Messages taken from the consumer at a time */
 #define STAGE_POLL_MAX 512
+/* An idle stage's wait for input (it ends when input arrives) */
+#define STAGE_IDLE_WAIT_MS 100
 
-/* Consumes until stopped. A batch ends when the input runs dry (low latency
- * when idle) or reaches max_batch_messages / max_batch_ms (throughput under load). */
+/* Consumes until stopped. A batch ends as its cadence says (batch_due): when
+ * the input runs dry and the commit interval is up (low latency when idle),
+ * or at max_batch_messages / max_batch_ms (throughput under load). */
 static void stage_run(struct stage *st) {
     rd_kafka_message_t *msgs[STAGE_POLL_MAX];
+    long wait = STAGE_IDLE_WAIT_MS;
     while (st->consumer && service_running()) {
         long room = st->max_batch - st->batch.count;
-        size_t n = consumer_poll_batch(st->consumer, st->batch.count ? 0 : 100, msgs,
+        size_t n = consumer_poll_batch(st->consumer, (int)wait, msgs,
                                        room < STAGE_POLL_MAX ? (size_t)room : STAGE_POLL_MAX);
         size_t done = 0;
         enum batch_step step = BATCH_HANDLED;
@@ -163,8 +170,10 @@ static void stage_run(struct stage *st) {
             rd_kafka_message_destroy(msgs[i]); /* read again: by the redo, or the next owner */
         if (step == BATCH_STOP) break;
         producer_poll(st->producer, 0);
-        if (batch_due(&st->batch, st->max_batch, st->max_batch_ms, n == 0))
+        if (batch_due(&st->batch, n == 0, STAGE_IDLE_WAIT_MS, &wait)) {
             batch_finish(&st->batch, 1);
+            wait = STAGE_IDLE_WAIT_MS;
+        }
     }
     watchdog_step("committing the last batch");
     if (st->consumer) batch_finish(&st->batch, 1);

@@ -56,6 +56,8 @@ static const struct cfg_setting reporter_rows[] = {
     CFG_STR("changelog_topic", struct reporter, changelog_topic, "cheese-report-changelog"),
     CFG_INT("max_batch_messages", struct reporter, max_batch, 10000, 1, 1000000),
     CFG_INT("max_batch_ms", struct reporter, max_batch_ms, 100, 1, 60000),
+    CFG_INT("commit_interval_ms", struct reporter, commit_interval_ms, PIZZA_COMMIT_INTERVAL_MS, 0,
+            60000),
     CFG_INT("max_event_bytes", struct reporter, max_event_bytes, 65536, 64, 1 << 20),
 };
 const struct cfg_section reporter_section = CFG_SECTION("reporter", reporter_rows);
@@ -94,7 +96,8 @@ static int reporter_open(struct reporter *r) {
         return -1;
     }
     const struct batch_owner owner = {sync_seal, sync_ended, r, 0};
-    batch_init(&r->batch, r->producer, &owner, r->redone);
+    const struct cadence cadence = {r->max_batch, r->max_batch_ms, r->commit_interval_ms};
+    batch_init(&r->batch, r->producer, &owner, &cadence, r->redone);
     s->ready = reporter_ready;
     s->ready_arg = r;
     log_info("counting %s (group %s, changelog %s, %s)", r->topic, r->group, r->changelog_topic,
@@ -163,21 +166,29 @@ static enum batch_step reporter_handle(struct reporter *r, const rd_kafka_messag
     return BATCH_HANDLED;
 }
 
-/* Consumes until stopped. A batch ends when the input runs dry (low latency
- * when idle) or reaches max_batch_messages / max_batch_ms (throughput under
- * load); between batches the changelog is tailed, so the report includes the
- * partitions other instances count. */
+/* An idle reporter's wait for input (it ends when input arrives) */
+#define REPORTER_IDLE_WAIT_MS 100
+
+/* Consumes until stopped. A batch ends as its cadence says (batch_due): when
+ * the input runs dry and the commit interval is up (low latency when idle),
+ * or at max_batch_messages / max_batch_ms (throughput under load); between
+ * batches the changelog is tailed, so the report includes the partitions
+ * other instances count. */
 void reporter_run(struct reporter *r) {
     if (reporter_start(r) == -1) return;
     struct batch *b = &r->batch;
+    long wait = REPORTER_IDLE_WAIT_MS;
     while (service_running()) {
-        rd_kafka_message_t *m = consumer_poll(r->consumer, b->count ? 0 : 100);
+        rd_kafka_message_t *m = consumer_poll(r->consumer, (int)wait);
         enum batch_step step = m ? reporter_handle(r, m) : BATCH_HANDLED;
         if (step == BATCH_REDO) batch_redo(b, &m, 1); /* it is read again */
         if (m) rd_kafka_message_destroy(m);
         if (step == BATCH_STOP) break;
         producer_poll(r->producer, 0);
-        if (batch_due(b, r->max_batch, r->max_batch_ms, !m)) batch_finish(b, 1);
+        if (batch_due(b, !m, REPORTER_IDLE_WAIT_MS, &wait)) {
+            batch_finish(b, 1);
+            wait = REPORTER_IDLE_WAIT_MS;
+        }
         if (!b->count) changelog_poll(r->changelog, sync_apply, r, 0);
     }
     batch_finish(b, 1);

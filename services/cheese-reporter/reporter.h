@@ -19,8 +19,8 @@
  * snapshots and resumes each partition where its snapshot ends. */
 struct reporter {
     struct service svc;
-    const char *topic, *group, *changelog_topic;   /* [reporter]; owned by svc.cfg */
-    long max_batch, max_batch_ms, max_event_bytes; /* [reporter] */
+    const char *topic, *group, *changelog_topic; /* [reporter]; owned by svc.cfg */
+    long max_batch, max_batch_ms, commit_interval_ms, max_event_bytes; /* [reporter] */
     struct intake intake;
     struct producer *producer;
     rd_kafka_topic_t *changelog_out; /* owned by producer */

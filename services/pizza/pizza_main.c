@@ -53,7 +53,9 @@ int pizza_main_open(struct pizza_service *ps) {
     /* a batch whose commit timed out is redone too: its completion records
      * are keyed by pizza id, so a second copy changes nothing */
     const struct batch_owner owner = {NULL, pizza_batch_ended, ps, 1};
-    batch_init(&pm->batch, pm->producer, &owner, NULL);
+    /* no age limit: a POST waits for its batch, which the interval bounds */
+    const struct cadence cadence = {set->max_batch, 0, set->commit_interval_ms};
+    batch_init(&pm->batch, pm->producer, &owner, &cadence, NULL);
     return 0;
 }
 
@@ -95,33 +97,53 @@ static enum batch_step pizza_complete(struct pizza_service *ps, const rd_kafka_m
     return BATCH_HANDLED;
 }
 
-/* One batch: the queued POSTs, then the completions that are there. */
-static void pizza_cycle(struct pizza_service *ps) {
-    PIZZA_MAIN_THREAD_ONLY(ps);
+/* The queued POSTs join the open batch, as many as it has room for.
+ * @returns how many joined. */
+static long pizza_take_orders(struct pizza_service *ps) {
     struct pizza_main *pm = &ps->main;
-    struct pending_order *orders = order_desk_take(&ps->desk, ps->set.max_batch);
+    long room = ps->set.max_batch - pm->batch.count - pm->batch.others, n = 0;
+    struct pending_order *orders = room > 0 ? order_desk_take(&ps->desk, room) : NULL;
     if (orders && producer_begin(pm->producer) == -1) { /* e.g. the last commit is unsettled */
         order_answer_all(ps, orders, PRODUCER_ABORTED);
-        return;
+        return 0;
     }
-    for (struct pending_order *po = orders, *next; po; po = next) {
+    for (struct pending_order *po = orders, *next; po; po = next, n++) {
         next = po->next;
         /* one order that cannot be written fails the batch: nothing half-made */
         if (!pm->batch.failed && order_send(ps, po) == -1) batch_fail(&pm->batch);
         po->next = pm->batch_orders;
         pm->batch_orders = po;
     }
-    int wait = orders ? 0 : PIZZA_IDLE_WAIT_MS;
-    while (!pm->batch.failed && pm->batch.count < ps->set.max_batch && service_running()) {
-        rd_kafka_message_t *m = consumer_poll(pm->consumer, wait);
+    batch_add_others(&pm->batch, n);
+    return n;
+}
+
+/* One step of the open batch: the queued POSTs join it, then the
+ * completions that are there, the first waited for up to wait_ms (a POST
+ * ends the wait); then it is committed if due (batch_due). A stopping
+ * service commits at every step. @returns how long the next step may wait. */
+static long pizza_cycle(struct pizza_service *ps, long wait) {
+    PIZZA_MAIN_THREAD_ONLY(ps);
+    struct pizza_main *pm = &ps->main;
+    enum batch_step step = BATCH_HANDLED;
+    int dry = pizza_take_orders(ps) == 0;
+    if (!dry) wait = 0;
+    while (step == BATCH_HANDLED && !pm->batch.failed &&
+           pm->batch.count + pm->batch.others < ps->set.max_batch && service_running()) {
+        rd_kafka_message_t *m = consumer_poll(pm->consumer, (int)wait);
         if (!m) break;
         wait = 0;
-        enum batch_step step = pizza_complete(ps, m);
+        dry = 0;
+        step = pizza_complete(ps, m);
         if (step == BATCH_REDO) batch_redo(&pm->batch, &m, 1); /* it is read again */
         rd_kafka_message_destroy(m);
-        if (step != BATCH_HANDLED) break;
     }
+    /* dry: nothing came this step */
+    if (step == BATCH_HANDLED && !pm->batch.failed && service_running() &&
+        !batch_due(&pm->batch, dry, PIZZA_IDLE_WAIT_MS, &wait))
+        return wait;
     batch_finish(&pm->batch, 1);
+    return PIZZA_IDLE_WAIT_MS;
 }
 
 static void pizza_housekeeping(struct pizza_service *ps) {
@@ -168,8 +190,9 @@ void pizza_main_run(struct pizza_service *ps) {
     struct pizza_main *pm = &ps->main;
     if (pizza_prepare(ps) == -1) return;
     long long last = clock_now_ms();
+    long wait = PIZZA_IDLE_WAIT_MS;
     while (service_running()) {
-        pizza_cycle(ps);
+        wait = pizza_cycle(ps, wait);
         /* every client's queue is served every cycle, idle or not: the
          * producer's gets a statistics document a second, and only a batch's
          * commit would serve it otherwise (an idle service grew ~20 kB/s and
@@ -191,8 +214,11 @@ void pizza_main_drain(struct pizza_service *ps) {
         order_answer_all(ps, order_desk_take(&ps->desk, 1L << 30), PRODUCER_ABORTED);
         return;
     }
-    while (!order_desk_empty(&ps->desk))
-        pizza_cycle(ps); /* the running check fails: queued orders only */
+    /* the running check fails, so every step commits: the open batch, then
+     * the queued POSTs */
+    do
+        pizza_cycle(ps, 0);
+    while (!order_desk_empty(&ps->desk));
 }
 
 void pizza_main_close(struct pizza_service *ps) {

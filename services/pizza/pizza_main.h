@@ -47,7 +47,8 @@ int pizza_main_open(struct pizza_service *ps);
 /** Restores the orders, joins the group, opens the desk, then runs batches
  * until the service stops. */
 void pizza_main_run(struct pizza_service *ps);
-/** Shutting down, the desk closed: commits and answers every queued POST.
+/** Shutting down, the desk closed: commits the open batch, then every queued
+ * POST, and answers them.
  * Without a consumer (never restored) they are refused instead. */
 void pizza_main_drain(struct pizza_service *ps);
 /** Leaves the group (the revoke hook commits), then closes the changelog

@@ -35,9 +35,9 @@
 /* [orders] */
 struct pizza_settings {
     const char *order_topic, *done_topic, *changelog_topic, *group; /* owned by svc.cfg */
-    long max_count, send_wait_ms, commit_timeout_ms, max_batch, retention_s, max_event_bytes,
-        max_wait_s, max_orders, max_pending_pizzas, max_complete_pizzas, post_rate_per_s,
-        post_burst;
+    long max_count, send_wait_ms, commit_timeout_ms, max_batch, commit_interval_ms, retention_s,
+        max_event_bytes, max_wait_s, max_orders, max_pending_pizzas, max_complete_pizzas,
+        post_rate_per_s, post_burst;
 };
 
 struct pizza_service {
