@@ -12,7 +12,19 @@ void batch_init(struct batch *b, struct producer *producer, const struct batch_o
     b->producer = producer;
     if (owner) b->owner = *owner;
     b->cadence = *cadence;
+    long interval = cadence->interval_ms;
+    if (producer_transactional(producer)) {
+        if (interval < 0) b->cadence.interval_ms = PIZZA_COMMIT_INTERVAL_EXACTLY_ONCE_MS;
+    } else {
+        b->offsets_interval_ms = interval < 0 ? PIZZA_COMMIT_INTERVAL_AT_LEAST_ONCE_MS : interval;
+        b->cadence.interval_ms = 0;
+    }
     b->redone = redone;
+}
+
+void batch_attach(struct batch *b, struct consumer *c) {
+    b->consumer = c;
+    if (c) consumer_set_commit_interval(c, b->offsets_interval_ms);
 }
 
 void batch_track(struct batch *b, const rd_kafka_message_t *m) {
@@ -85,6 +97,16 @@ static void batch_rewind(struct batch *b, const rd_kafka_topic_partition_list_t 
         kafka_fail("cannot rewind the input");
 }
 
+/* At-least-once offsets wait for their interval (consumer_commit_later),
+ * except where this member stops owning them: its partitions are being
+ * revoked, or the service stops. Delivered but not committed, they would be
+ * done again by the next owner. */
+static void batch_commit_held(struct batch *b) {
+    if (!b->consumer || (kafka_running() && !consumer_revoking(b->consumer))) return;
+    if (consumer_commit_held(b->consumer) == -1)
+        log_warn("offsets of delivered batches not committed; their events will be done again");
+}
+
 static void batch_end(struct batch *b, enum producer_outcome o) {
     if (b->owner.ended) b->owner.ended(b->owner.arg, o);
     batch_reset(b);
@@ -107,8 +129,10 @@ void batch_finish(struct batch *b, int may_commit) {
         producer_abort(b->producer);
     switch (o) {
     case PRODUCER_COMMITTED:
+        batch_commit_held(b);
         break;
     case PRODUCER_ABORTED:
+        batch_commit_held(b); /* the batches before this one were delivered */
         if (b->count) log_warn("batch of %ld events not committed; redoing it", b->count);
         metric_add(b->redone, b->count);
         if (b->start) batch_rewind(b, b->start);

@@ -18,9 +18,20 @@
  * the new owner redoes it. Owned by the thread that polls the consumer. */
 struct batch;
 
-/* The default commit_interval_ms of the daemons' batches ([stage],
- * [reporter], [orders]). */
-#define PIZZA_COMMIT_INTERVAL_MS 10
+/* commit_interval_ms ([stage], [reporter], [orders]) spaces out what a
+ * commit is in each guarantee. Exactly-once: transactions, which hold the
+ * output back until they commit, so the interval adds to latency and is
+ * short. At-least-once: the asynchronous commits of delivered batches'
+ * offsets, which hold nothing back and only bound what a crash makes the
+ * daemon do again, so it is long (batches themselves still end whenever the
+ * input runs dry: their end flushes the output, which would otherwise wait
+ * linger.ms at every hop). A daemon reads the key into a value preset to
+ * PIZZA_COMMIT_INTERVAL_DEFAULT, which batch_init turns into its guarantee's
+ * default. */
+#define PIZZA_COMMIT_INTERVAL_DEFAULT (-1)
+#define PIZZA_COMMIT_INTERVAL_EXACTLY_ONCE_MS 10
+#define PIZZA_COMMIT_INTERVAL_AT_LEAST_ONCE_MS 1000
+#define PIZZA_COMMIT_INTERVAL_DEFAULTS "exactly-once 10, at-least-once 1000"
 
 /* What a daemon adds to the common path. Every member may be NULL. */
 struct batch_owner {
@@ -42,6 +53,7 @@ struct batch {
     struct consumer *consumer; /* NULL until it exists: then nothing was consumed */
     struct batch_owner owner;
     struct cadence cadence;                 /* when it is committed */
+    long offsets_interval_ms;               /* at-least-once: between offset commits */
     struct metric *redone;                  /* events consumed again; NULL: not counted */
     rd_kafka_topic_partition_list_t *next;  /* per partition: last handled offset + 1 */
     rd_kafka_topic_partition_list_t *start; /* per partition: first offset of the batch */
@@ -60,10 +72,15 @@ enum batch_step {
     BATCH_STOP,    /* none of those: the service is stopping; do not commit past it */
 };
 
-/** Sets up an empty batch on producer (and consumer, when it exists),
- * committed as cadence says. */
+/** Sets up an empty batch on producer, committed as cadence says (its
+ * interval_ms as commit_interval_ms means, for the producer's guarantee:
+ * PIZZA_COMMIT_INTERVAL_DEFAULT for the guarantee's default). */
 void batch_init(struct batch *b, struct producer *producer, const struct batch_owner *owner,
                 const struct cadence *cadence, struct metric *redone);
+/** c is the batch's input from now on (it starts without one). At-least-once
+ * offsets are committed through it asynchronously, at most every commit
+ * interval (consumer_commit_later). */
+void batch_attach(struct batch *b, struct consumer *c);
 /** Adds m (handled: produced, dead-lettered or skipped) to the batch. */
 void batch_track(struct batch *b, const rd_kafka_message_t *m);
 /** n pieces of work that are not consumed messages (pizza-service's POSTs)

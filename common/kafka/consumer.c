@@ -1,6 +1,7 @@
 #include "consumer.h"
 
 #include "clock.h"
+#include "held_offsets.h"
 #include "kafka.h"
 #include "log.h"
 #include "metrics.h"
@@ -41,6 +42,7 @@ struct consumer {
     /* events handed out since the last commit or rewind; read by the
      * statistics callback, which may run on another thread */
     atomic_long uncommitted;
+    struct held_offsets held; /* consumer_commit_later's; polling thread only */
 };
 
 #define CONSUMER_LATENCY_NAME "pizza_event_processing_seconds"
@@ -173,6 +175,21 @@ static void consumer_assign(struct consumer *c, rd_kafka_topic_partition_list_t 
     consumer_own(c, parts, cooperative, add);
 }
 
+/* offset_commit_cb, on the polling thread: every commit's outcome, the
+ * one place a failure is logged. A failed asynchronous commit is sent again
+ * at the next interval, with whatever was delivered since. */
+static void consumer_on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                               rd_kafka_topic_partition_list_t *offsets, void *opaque) {
+    struct consumer *c = opaque;
+    (void)rk;
+    for (int i = 0; !err && offsets && i < offsets->cnt; i++)
+        err = offsets->elems[i].err;
+    if (!err || err == RD_KAFKA_RESP_ERR__NO_OFFSET) return;
+    log_warn("offset commit of %d partitions failed: %s", offsets ? offsets->cnt : 0,
+             rd_kafka_err2str(err));
+    held_offsets_failed(&c->held);
+}
+
 static void consumer_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                                   rd_kafka_topic_partition_list_t *parts, void *opaque) {
     struct consumer *c = opaque;
@@ -189,7 +206,8 @@ static void consumer_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     c->revoking = 1;
     if (c->hooks.on_revoke) c->hooks.on_revoke(parts, lost, c->hooks.revoke_arg);
     c->revoking = 0;
-    consumer_batch_forget(c); /* committed by the hook, or someone else's to redo */
+    held_offsets_release(&c->held, parts); /* committed by the hook, or lost */
+    consumer_batch_forget(c);              /* committed by the hook, or someone else's to redo */
     consumer_assign(c, parts, cooperative, 0);
 }
 
@@ -244,7 +262,6 @@ struct consumer *consumer_new(const struct cfg *cf, const char *client_id, const
         return NULL;
     }
     if (hooks) c->hooks = *hooks;
-    c->owned = rd_kafka_topic_partition_list_new(0);
     consumer_register_metrics(c, group_id, topics);
     kafka_conf_track_lag(conf, consumer_all_committed);
     if (rd_kafka_conf_set(conf, "group.id", group_id, why, sizeof(why)) != RD_KAFKA_CONF_OK) {
@@ -255,6 +272,7 @@ struct consumer *consumer_new(const struct cfg *cf, const char *client_id, const
     }
     rd_kafka_conf_set_opaque(conf, c);
     rd_kafka_conf_set_rebalance_cb(conf, consumer_on_rebalance);
+    rd_kafka_conf_set_offset_commit_cb(conf, consumer_on_commit);
     rd_kafka_conf_set_consume_cb(conf, consumer_drop_on_close);
     if (!(c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sz))) {
         rd_kafka_conf_destroy(conf);
@@ -262,6 +280,9 @@ struct consumer *consumer_new(const struct cfg *cf, const char *client_id, const
         return NULL;
     }
     conf = NULL; /* rk owns */
+    /* used from the first poll on, where the rebalance callback runs */
+    c->owned = rd_kafka_topic_partition_list_new(0);
+    held_offsets_init(&c->held, 0);
     rd_kafka_poll_set_consumer(c->rk);
     c->queue = rd_kafka_queue_get_consumer(c->rk);
     if (consumer_subscribe(c, topics, errstr, sz) == -1) {
@@ -310,6 +331,7 @@ void consumer_free(struct consumer *c) {
     /* a destroy would otherwise try the blocking close again */
     rd_kafka_destroy_flags(c->rk, closed ? 0 : RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     rd_kafka_topic_partition_list_destroy(c->owned);
+    held_offsets_free(&c->held);
     free(c->runs);
     free(c);
 }
@@ -327,6 +349,7 @@ static rd_kafka_message_t *consumer_check(rd_kafka_message_t *m) {
 }
 
 rd_kafka_message_t *consumer_poll(struct consumer *c, int timeout_ms) {
+    held_offsets_send_due(&c->held, c->rk);
     rd_kafka_message_t *m = consumer_check(rd_kafka_consumer_poll(c->rk, timeout_ms));
     if (m) consumer_note_handed(c, m);
     return m;
@@ -350,6 +373,7 @@ static int consumer_outdated(const struct consumer *c, const rd_kafka_message_t 
 
 size_t consumer_poll_batch(struct consumer *c, int timeout_ms, rd_kafka_message_t **msgs,
                            size_t max) {
+    held_offsets_send_due(&c->held, c->rk);
     if (max == 0 || !(msgs[0] = consumer_check(rd_kafka_consumer_poll(c->rk, timeout_ms))))
         return 0;
     long taken_at = c->rebalances;
@@ -373,13 +397,18 @@ size_t consumer_poll_batch(struct consumer *c, int timeout_ms, rd_kafka_message_
     return n;
 }
 
-int consumer_commit(struct consumer *c, const rd_kafka_topic_partition_list_t *offsets) {
-    rd_kafka_resp_err_t err = rd_kafka_commit(c->rk, offsets, 0);
-    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
-        log_warn("commit of %d partitions failed: %s", offsets->cnt, rd_kafka_err2str(err));
-        return -1;
-    }
-    return 0;
+void consumer_commit_later(struct consumer *c, const rd_kafka_topic_partition_list_t *offsets) {
+    held_offsets_add(&c->held, offsets);
+    /* the lag follows what is delivered, not the commit that comes later */
+    consumer_note_committed(c, offsets);
+}
+
+int consumer_commit_held(struct consumer *c) {
+    return held_offsets_commit(&c->held, c->rk);
+}
+
+void consumer_set_commit_interval(struct consumer *c, long interval_ms) {
+    c->held.interval_ms = interval_ms;
 }
 
 /* One attempt at a seek. @returns 0, 1 when it timed out (a busy broker

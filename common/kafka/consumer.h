@@ -39,9 +39,19 @@ rd_kafka_message_t *consumer_poll(struct consumer *c, int timeout_ms);
  * rd_kafka_message_destroy); errors are logged, never returned. */
 size_t consumer_poll_batch(struct consumer *c, int timeout_ms, rd_kafka_message_t **msgs,
                            size_t max);
-/** Synchronously commits offsets (each the next offset to read).
- * @returns 0, or -1 (logged). */
-int consumer_commit(struct consumer *c, const rd_kafka_topic_partition_list_t *offsets);
+/** At-least-once: offsets (each the next to read) whose batch's output is all
+ * delivered. They are committed asynchronously, at most every interval_ms
+ * (consumer_set_commit_interval), by a later consumer_poll or
+ * consumer_poll_batch, or at once by consumer_commit_held; a failed commit is
+ * sent again at the next interval. What a crash leaves uncommitted is read
+ * again (delivered twice), never skipped. Polling thread only. */
+void consumer_commit_later(struct consumer *c, const rd_kafka_topic_partition_list_t *offsets);
+/** Synchronously commits what consumer_commit_later holds and has not sent
+ * yet: before partitions are given up, and when the service stops.
+ * @returns 0, or -1 (a failure is logged as every commit's is). */
+int consumer_commit_held(struct consumer *c);
+/** The least time between two asynchronous commits of held offsets. */
+void consumer_set_commit_interval(struct consumer *c, long interval_ms);
 /** Moves the read position back to offsets, dropping prefetched messages.
  * @returns 0, or -1 (logged). */
 int consumer_seek(struct consumer *c, const rd_kafka_topic_partition_list_t *offsets);

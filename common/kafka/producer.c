@@ -486,8 +486,10 @@ static enum producer_outcome producer_commit_flush(struct producer *p,
         if (!producer_keep_trying(p, c, started, &stop_seen) || kafka_fatal())
             return PRODUCER_ABORTED;
     if (p->failed_deliveries) return PRODUCER_ABORTED;
-    if (offsets && offsets->cnt > 0 && consumer_commit(c, offsets) == -1)
-        return PRODUCER_ABORTED; /* delivered but not committed: the redo duplicates */
+    /* delivered: the offsets may be committed, which needs no round trip of
+     * its own per batch (the consumer sends them at its interval, and the
+     * batch's revoke or stop synchronously) */
+    if (offsets && offsets->cnt > 0) consumer_commit_later(c, offsets);
     return PRODUCER_COMMITTED;
 }
 
@@ -576,6 +578,10 @@ void producer_count_on_commit(struct producer *p, struct metric *m, long n) {
     }
     if (i == p->n_deferred) p->deferred[p->n_deferred++] = (struct producer_deferred){m, 0};
     p->deferred[i].n += n;
+}
+
+int producer_transactional(const struct producer *p) {
+    return p->transactional;
 }
 
 int producer_batch_open(const struct producer *p) {

@@ -12,7 +12,8 @@
  *  - exactly-once: the batch is one Kafka transaction carrying the offsets;
  *    read_committed readers see all of it or none of it;
  *  - at-least-once: commit waits until every message is acknowledged, then
- *    commits the offsets; a failed batch may be partly visible.
+ *    hands the offsets to the consumer, which commits them asynchronously
+ *    (consumer_commit_later); a failed batch may be partly visible.
  * One thread owns a producer. */
 struct producer; /* opaque */
 
@@ -78,7 +79,9 @@ enum producer_outcome {
                                first waits for Kafka to settle it. */
 };
 /** Ends the batch: commits offsets (each the next to read; NULL or empty for
- * none) for consumer c's group together with the messages. Retries transient
+ * none) for consumer c's group together with the messages (at-least-once:
+ * once the messages are acknowledged, hands the offsets to c to commit at its
+ * interval: COMMITTED says the output is durable). Retries transient
  * errors while the service runs, and for a few seconds more after shutdown
  * began, then aborts. A batch with nothing in it and no offsets commits at once. */
 enum producer_outcome producer_commit(struct producer *p,
@@ -107,6 +110,8 @@ void producer_abort(struct producer *p);
  * PRODUCER_MAX_DEFERRED counters per batch; beyond that, one counts at once. */
 void producer_count_on_commit(struct producer *p, struct metric *m, long n);
 #define PRODUCER_MAX_DEFERRED 8
+/** @returns 1 when batches are transactions (exactly-once). */
+int producer_transactional(const struct producer *p);
 /** @returns 1 while a batch is open (something sent since the last commit). */
 int producer_batch_open(const struct producer *p);
 /** Serves delivery reports and the client's other callbacks (statistics,

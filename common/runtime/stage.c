@@ -39,8 +39,8 @@ static const struct cfg_setting stage_rows[] = {
     CFG_STR_VARIES("group_id", struct stage, group, "the service name"),
     CFG_INT("max_batch_messages", struct stage, max_batch, 10000, 1, 1000000),
     CFG_INT("max_batch_ms", struct stage, max_batch_ms, 100, 1, 60000),
-    CFG_INT("commit_interval_ms", struct stage, commit_interval_ms, PIZZA_COMMIT_INTERVAL_MS, 0,
-            60000),
+    CFG_INT_VARIES("commit_interval_ms", struct stage, commit_interval_ms, 0, 60000,
+                   PIZZA_COMMIT_INTERVAL_DEFAULTS),
     CFG_INT("max_event_bytes", struct stage, max_event_bytes, 65536, 64, 1 << 20),
 };
 const struct cfg_section stage_section = CFG_SECTION("stage", stage_rows);
@@ -139,7 +139,7 @@ static int stage_open(struct stage *st) {
         log_error("kafka: %s", err);
         return -1;
     }
-    st->batch.consumer = st->consumer;
+    batch_attach(&st->batch, st->consumer);
     service_publish_consumer(s, st->consumer);
     log_info("topping %s: %s -> %s (group %s, %s)", st->def->field, st->in_topic, st->out_topic,
              st->group, s->exactly_once ? "exactly-once" : "at-least-once");
@@ -186,6 +186,7 @@ int stage_main(const struct stage_def *def, int argc, char **argv) {
     st.in_topic = def->in_topic; /* the defaults that differ per stage */
     st.out_topic = def->out_topic;
     st.group = def->service;
+    st.commit_interval_ms = PIZZA_COMMIT_INTERVAL_DEFAULT; /* the guarantee's */
     const struct service_def sdef = {def->service, def->default_config, def->http_port,
                                      &stage_section, &st};
     int rc = service_init(&st.svc, &sdef, argc, argv);

@@ -56,8 +56,8 @@ static const struct cfg_setting reporter_rows[] = {
     CFG_STR("changelog_topic", struct reporter, changelog_topic, "cheese-report-changelog"),
     CFG_INT("max_batch_messages", struct reporter, max_batch, 10000, 1, 1000000),
     CFG_INT("max_batch_ms", struct reporter, max_batch_ms, 100, 1, 60000),
-    CFG_INT("commit_interval_ms", struct reporter, commit_interval_ms, PIZZA_COMMIT_INTERVAL_MS, 0,
-            60000),
+    CFG_INT_VARIES("commit_interval_ms", struct reporter, commit_interval_ms, 0, 60000,
+                   PIZZA_COMMIT_INTERVAL_DEFAULTS),
     CFG_INT("max_event_bytes", struct reporter, max_event_bytes, 65536, 64, 1 << 20),
 };
 const struct cfg_section reporter_section = CFG_SECTION("reporter", reporter_rows);
@@ -107,6 +107,7 @@ static int reporter_open(struct reporter *r) {
 
 int reporter_init(struct reporter *r, int argc, char **argv) {
     memset(r, 0, sizeof(*r));
+    r->commit_interval_ms = PIZZA_COMMIT_INTERVAL_DEFAULT; /* the guarantee's */
     const struct service_def def = {"cheese-reporter", "config/cheese-reporter.ini", 5001,
                                     &reporter_section, r};
     int rc = service_init(&r->svc, &def, argc, argv);
@@ -134,7 +135,7 @@ static int reporter_start(struct reporter *r) {
         service_fail("cannot join the consumer group");
         return -1;
     }
-    r->batch.consumer = c;
+    batch_attach(&r->batch, c);
     r->consumer = c;
     service_publish_consumer(s, c);
     return 0;

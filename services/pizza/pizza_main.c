@@ -179,7 +179,7 @@ static int pizza_prepare(struct pizza_service *ps) {
         service_fail("cannot consume completions");
         return -1;
     }
-    pm->batch.consumer = pm->consumer;
+    batch_attach(&pm->batch, pm->consumer);
     order_desk_open(&ps->desk, pm->consumer);
     service_publish_consumer(s, pm->consumer); /* after the desk: a POST that sees it gets in */
     log_info("taking orders (%s)", s->exactly_once ? "exactly-once" : "at-least-once");
@@ -228,7 +228,8 @@ void pizza_main_close(struct pizza_service *ps) {
         watchdog_step("leaving the consumer group");
         service_publish_consumer(&ps->svc, NULL);
         consumer_free(pm->consumer); /* its revoke hook ends the open batch */
-        pm->consumer = pm->batch.consumer = NULL;
+        pm->consumer = NULL;
+        batch_attach(&pm->batch, NULL);
     }
     watchdog_step("closing the changelog reader");
     changelog_free(pm->changelog);

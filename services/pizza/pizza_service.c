@@ -59,8 +59,8 @@ static const struct cfg_setting pizza_orders_rows[] = {
     CFG_INT("send_wait_ms", struct pizza_settings, send_wait_ms, 1000, 0, 60000),
     CFG_INT("commit_timeout_ms", struct pizza_settings, commit_timeout_ms, 5000, 100, 600000),
     CFG_INT("max_batch_messages", struct pizza_settings, max_batch, 10000, 1, 1000000),
-    CFG_INT("commit_interval_ms", struct pizza_settings, commit_interval_ms,
-            PIZZA_COMMIT_INTERVAL_MS, 0, 60000),
+    CFG_INT_VARIES("commit_interval_ms", struct pizza_settings, commit_interval_ms, 0, 60000,
+                   PIZZA_COMMIT_INTERVAL_DEFAULTS),
     CFG_INT("max_event_bytes", struct pizza_settings, max_event_bytes, 65536, 64, 1 << 20),
     CFG_INT("max_wait_s", struct pizza_settings, max_wait_s, 30, 0, 3600),
     CFG_INT("max_pending_pizzas", struct pizza_settings, max_pending_pizzas, 1000000, 1,
@@ -107,6 +107,7 @@ static int pizza_open(struct pizza_service *ps) {
 
 int pizza_init(struct pizza_service *ps, int argc, char **argv) {
     memset(ps, 0, sizeof(*ps));
+    ps->set.commit_interval_ms = PIZZA_COMMIT_INTERVAL_DEFAULT; /* the guarantee's */
     ps->main.thread = pthread_self(); /* whatever runs pizza_init owns Kafka */
     order_desk_init(&ps->desk);
     const struct service_def def = {"pizza-service", "config/pizza.ini", 5000,
