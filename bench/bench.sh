@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/bench.sh: the pipeline's benchmark (see bench/README.md). Starts its own
 # dev broker and daemons (tests/lib.sh), measures chain throughput, order
-# latency, HTTP rates and memory, prints one table and writes a JSON file.
+# latency, HTTP rates, memory and CPU per order at moderate rates (the phases
+# of BENCH_PHASES), prints one table and writes a JSON file.
 # Exits non-zero only when it cannot measure (a daemon died, pizzas or orders
 # were lost, a tool failed), never because a target was missed.
 set -euo pipefail
@@ -26,10 +27,18 @@ GRACE=${BENCH_GRACE:-10}
 # run for each guarantee of BENCH_SCALE_GUARANTEES that BENCH_GUARANTEES runs
 SCALE=${BENCH_SCALE:-3}
 SCALE_GUARANTEES=${BENCH_SCALE_GUARANTEES-exactly_once}
+# BENCH_PHASES: which phases run (in this order whatever the order given):
+# chain (chain throughput), pipeline (order latency, HTTP rates, memory per
+# order), efficiency (CPU per order at BENCH_EFF_RATES, idle CPU)
+PHASES=${BENCH_PHASES:-"chain pipeline efficiency"}
+EFF_RATES=${BENCH_EFF_RATES:-"300 100"}
+EFF_SECONDS=${BENCH_EFF_SECONDS:-10}
+IDLE_SECONDS=${BENCH_IDLE_SECONDS:-30}
+EFF_SETTLE_S=3 # after the first order, before the idle window: its commits and fetches are done
 JSON_OUT=${BENCH_JSON:-$(dirname "$PIZZA_BIN")/bench-results.json}
 STAGES=(sauce cheese meat veggie)
 
-for v in PIZZAS CHAIN_ROUNDS RATE LOAD_SECONDS HTTP_SECONDS CONNECTIONS WARMUP GRACE; do
+for v in PIZZAS CHAIN_ROUNDS RATE LOAD_SECONDS HTTP_SECONDS CONNECTIONS WARMUP GRACE EFF_SECONDS IDLE_SECONDS; do
     [[ ${!v} =~ ^[0-9]+$ && ${!v} -gt 0 ]] || {
         echo "bench: $v must be a positive integer, got '${!v}'" >&2
         exit 2
@@ -49,7 +58,26 @@ for g in $SCALE_GUARANTEES; do
 done
 ((SCALE >= 2)) || scaled=""
 SCALE_GUARANTEES=$scaled
-command -v wrk >/dev/null || { echo "bench: wrk not found (bash scripts/deps.sh)" >&2; exit 2; }
+for p in $PHASES; do
+    [[ $p == chain || $p == pipeline || $p == efficiency ]] ||
+        { echo "bench: BENCH_PHASES: unknown phase '$p' (chain, pipeline, efficiency)" >&2; exit 2; }
+done
+[[ -n ${PHASES// /} ]] || { echo "bench: BENCH_PHASES is empty" >&2; exit 2; }
+rates=""
+for r in $EFF_RATES; do
+    [[ $r =~ ^[0-9]+$ && $((10#$r)) -gt 0 ]] ||
+        { echo "bench: BENCH_EFF_RATES: '$r' is not a positive integer" >&2; exit 2; }
+    rates+="${rates:+ }$((10#$r))" # the JSON keys them by rate: no leading zeros
+done
+[[ -n $rates ]] || { echo "bench: BENCH_EFF_RATES is empty" >&2; exit 2; }
+EFF_RATES=$rates
+
+# runs PHASE: true when BENCH_PHASES has it.
+runs() { [[ " $PHASES " == *" $1 "* ]]; }
+
+if runs pipeline; then
+    command -v wrk >/dev/null || { echo "bench: wrk not found (bash scripts/deps.sh)" >&2; exit 2; }
+fi
 for b in pizza-relay pizza-bench-chain pizza-bench-latency; do
     [[ -x $PIZZA_BIN/$b ]] || { echo "bench: $PIZZA_BIN/$b missing: build first" >&2; exit 2; }
 done
@@ -273,14 +301,17 @@ wrk_run() {
     say "$name: $(jq -r '"\(.rps) req/s, p99 \(.p99_ms) ms, non-2xx \(.non_2xx)"' "$RESULTS/$name.json")"
 }
 
-# latency_run G PORT: the open-loop order latency run.
+# latency_run NAME PORT RATE SECONDS: an open-loop order latency run, recorded as NAME.
+# At most 250 connections, under pizza-service's 256 per client address
+# ([http] max_connections_per_ip): when the system falls behind, requests wait
+# for a connection (still timed from their due time) instead of being refused.
 latency_run() {
-    local out=$WORK/latency-$1.out rc=0
-    "$PIZZA_BIN/pizza-bench-latency" -r "$RATE" -d "$LOAD_SECONDS" -g "$GRACE" 127.0.0.1 "$2" \
+    local out=$WORK/$1.out rc=0
+    "$PIZZA_BIN/pizza-bench-latency" -r "$3" -d "$4" -g "$GRACE" -c 250 127.0.0.1 "$2" \
         >"$out" 2>>"$WORK/latency.log" || rc=$?
     ((rc == 0)) || fail "pizza-bench-latency failed (exit $rc): $(tail -n 3 "$WORK/latency.log")"
-    record "latency-$1" "$(cat "$out")"
-    say "latency $1: $(jq -r '"p99 \(.order_ms.p99) ms, \(.complete)/\(.answered_201) complete"' "$out")"
+    record "$1" "$(cat "$out")"
+    say "${1//-/ }: $(jq -r '"p99 \(.order_ms.p99) ms, \(.complete)/\(.answered_201) complete"' "$out")"
 }
 
 # post_phase G PORT: wrk POST, then memory per stored order once all are complete.
@@ -309,13 +340,83 @@ pipeline_phase() {
     unset PROCESSING_GUARANTEE
     port=$(port_of pizza-service)
     complete_one "$port"
-    latency_run "$g" "$port"
+    latency_run "latency-$g" "$port" "$RATE" "$LOAD_SECONDS"
     post_phase "$g" "$port"
     # the newest order: the POST run may have filled the store ([orders]
     # max_orders), which evicts the oldest
     complete_one "$port"
     wrk_run "get-$g" "http://127.0.0.1:$port/order/$COMPLETE_ID"
     phase_stop "pipeline-$g"
+}
+
+# ---------------------------------------------------------------- efficiency phases
+
+HZ=$(getconf CLK_TCK)
+
+# eff_snapshot: the CPU the daemons and the broker have used, now: per daemon
+# its process's ticks (user + system: exited threads included) and each live
+# thread's by tid with its group name, the broker's seconds (broker_cpu_s) and
+# the wall clock, as one JSON object. A thread's group is its name (comm) with
+# a trailing number, "-" included, made "*" (rdk:broker1 and rdk:broker-1 are
+# rdk:broker*): one group per kind of thread, however many clients a daemon has.
+eff_snapshot() {
+    local name pid
+    for name in "${!LIB_PIDS[@]}"; do
+        [[ $name == broker ]] && continue
+        pid=${LIB_PIDS[$name]}
+        lib_alive "$pid" || fail "$name died during the efficiency phase: $(tail -n 3 "$WORK/$name.log")"
+        # the process first, then its threads; one that exits meanwhile is skipped
+        { cat "/proc/$pid/stat" /proc/"$pid"/task/*/stat 2>/dev/null || true; } | awk -v n="$name" '
+            { # "tid (comm) state ...": comm may hold spaces and parentheses, so
+              # it ends at the last ")"; utime and stime are fields 14 and 15
+              lp = index($0, "("); rp = 0
+              for (i = length($0); i > lp; i--) if (substr($0, i, 1) == ")") { rp = i; break }
+              if (!lp || !rp) next
+              comm = substr($0, lp + 1, rp - lp - 1); gsub(/[\t\n]/, " ", comm)
+              split(substr($0, rp + 2), f, " ")
+              group = comm; sub(/-?[0-9]+$/, "*", group)
+              if (group == "*") group = comm # a name of digits alone stays as it is
+              printf "%s\t%s\t%s\t%s\t%d\n", n, NR == 1 ? "process" : substr($0, 1, lp - 2), comm, group, f[12] + f[13]
+            }'
+    done | jq -R -s -c --argjson t "$(lib_now_ms)" --argjson hz "$HZ" --argjson b "$(broker_cpu_s)" '
+        [split("\n")[] | select(length > 0) | split("\t") | {d: .[0], tid: .[1], comm: .[2], group: .[3], ticks: (.[4] | tonumber)}]
+        | {t_ms: $t, hz: $hz, broker_s: $b,
+           daemons: (group_by(.d) | map({key: .[0].d, value: {
+               comm: (map(select(.tid == "process")) | .[0].comm),
+               ticks: (map(select(.tid == "process")) | .[0].ticks),
+               threads: (map(select(.tid != "process") | {key: .tid, value: {group, ticks}}) | from_entries)}})
+               | from_entries)}'
+}
+
+# eff_window NAME CMD...: snapshots the CPU (NAME-0, NAME-1) right before and
+# right after CMD, which runs in this shell.
+eff_window() {
+    local name=$1
+    shift
+    record "$name-0" "$(eff_snapshot)"
+    "$@"
+    record "$name-1" "$(eff_snapshot)"
+}
+
+# efficiency_phase G: a fresh pipeline; one order through it (every group
+# assigned), a settle, the idle window, then each rate of BENCH_EFF_RATES as
+# an open-loop run, the CPU snapshotted around each (assemble.jq divides).
+efficiency_phase() {
+    local g=$1 port r
+    say "efficiency $g: ${IDLE_SECONDS} s idle, then $EFF_SECONDS s at each of $EFF_RATES orders/s"
+    export PROCESSING_GUARANTEE=$g
+    start_pipeline
+    unset PROCESSING_GUARANTEE
+    port=$(port_of pizza-service)
+    complete_one "$port"
+    sleep "$EFF_SETTLE_S"
+    eff_window "eff-$g-idle" sleep "$IDLE_SECONDS"
+    say "efficiency $g: idle window done"
+    for r in $EFF_RATES; do
+        # the "after" snapshot follows pizza-bench-latency's exit: every accepted order is complete
+        eff_window "eff-$g-$r" latency_run "efflat-$g-$r" "$port" "$r" "$EFF_SECONDS"
+    done
+    phase_stop "efficiency-$g"
 }
 
 # ---------------------------------------------------------------- report
@@ -345,10 +446,13 @@ params_json() {
     jq -nc --argjson p "$PIZZAS" --argjson rounds "$CHAIN_ROUNDS" --argjson r "$RATE" --argjson s "$LOAD_SECONDS" \
         --argjson h "$HTTP_SECONDS" --argjson c "$CONNECTIONS" --argjson w "$WARMUP" \
         --argjson grace "$GRACE" --arg g "$GUARANTEES" --argjson scale "$SCALE" \
-        --arg sg "$SCALE_GUARANTEES" \
-        '{pizzas: $p, chain_rounds: $rounds, rate: $r, seconds: $s, http_seconds: $h, connections: $c, warmup: $w,
-          grace_s: $grace, guarantees: ($g | split(" ") | map(select(length > 0))),
-          scale: $scale, scale_guarantees: ($sg | split(" ") | map(select(length > 0)))}'
+        --arg sg "$SCALE_GUARANTEES" --arg phases "$PHASES" --arg er "$EFF_RATES" \
+        --argjson es "$EFF_SECONDS" --argjson is "$IDLE_SECONDS" --argjson settle "$EFF_SETTLE_S" \
+        'def words: split(" ") | map(select(length > 0));
+         {pizzas: $p, chain_rounds: $rounds, rate: $r, seconds: $s, http_seconds: $h, connections: $c, warmup: $w,
+          grace_s: $grace, guarantees: ($g | words), scale: $scale, scale_guarantees: ($sg | words),
+          phases: (["chain", "pipeline", "efficiency"] - (["chain", "pipeline", "efficiency"] - ($phases | words))),
+          eff_rates: ($er | words | map(tonumber)), eff_seconds: $es, idle_seconds: $is, idle_settle_s: $settle}'
 }
 
 # Merges the measurements (one file each) into the result document and
@@ -367,21 +471,30 @@ main() {
     # Rounds interleave the modes, so each ratio compares runs seconds apart
     # on this shared machine (a guarantee's scaled run right after its
     # one-instance run); the report takes the median round.
-    for ((r = 1; r <= CHAIN_ROUNDS; r++)); do
-        chain_phase relay "$r"
-        for g in $GUARANTEES; do
-            chain_phase "$g" "$r"
-            if [[ " $SCALE_GUARANTEES " == *" $g "* ]]; then chain_phase "${g}_scaled" "$r"; fi
+    if runs chain; then
+        for ((r = 1; r <= CHAIN_ROUNDS; r++)); do
+            chain_phase relay "$r"
+            for g in $GUARANTEES; do
+                chain_phase "$g" "$r"
+                if [[ " $SCALE_GUARANTEES " == *" $g "* ]]; then chain_phase "${g}_scaled" "$r"; fi
+            done
         done
-    done
-    for g in $GUARANTEES; do pipeline_phase "$g"; done
+    fi
+    if runs pipeline; then
+        for g in $GUARANTEES; do pipeline_phase "$g"; done
+    fi
+    if runs efficiency; then
+        for g in $GUARANTEES; do efficiency_phase "$g"; done
+    fi
     assemble >"$JSON_OUT.tmp" || fail "cannot assemble the results"
     mv "$JSON_OUT.tmp" "$JSON_OUT"
     bash "$BENCH_DIR/report.sh" "$JSON_OUT"
     printf '\nresults: %s\n' "$JSON_OUT"
     # measured, but the system lost work: that is not a number to compare
-    jq -e '[.pipeline[].latency | .incomplete + .errors] | add // 0 | . == 0' "$JSON_OUT" >/dev/null ||
-        fail "some accepted orders never completed or requests failed (see $JSON_OUT)"
+    # (a CPU per order over lost orders least of all)
+    jq -e '[((.pipeline // {})[], ((.efficiency // {})[] | (.rates // {})[])) | .latency | objects
+           | .incomplete + .errors] | add // 0 | . == 0' \
+        "$JSON_OUT" >/dev/null || fail "some accepted orders never completed or requests failed (see $JSON_OUT)"
 }
 
 main

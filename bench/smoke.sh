@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/smoke.sh: ctest's bench_smoke. Runs bench.sh with tiny parameters (one
-# guarantee, its scaled mode included: about two minutes) and checks that the JSON holds every
-# section with sane numbers. Targets are not checked: a smoke run is too short.
+# guarantee, its scaled mode and a 1 s efficiency phase included: about two minutes)
+# and checks that the JSON holds every section with sane numbers. Targets are not
+# checked: a smoke run is too short.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 out=$(mktemp "${TMPDIR:-/tmp}/pizza-bench-smoke.XXXXXX.json")
@@ -9,6 +10,7 @@ trap 'rm -f "$out"' EXIT
 guarantees=${BENCH_SMOKE_GUARANTEES:-at_least_once}
 BENCH_PIZZAS=3000 BENCH_CHAIN_ROUNDS=2 BENCH_RATE=100 BENCH_SECONDS=2 BENCH_HTTP_SECONDS=1 BENCH_GRACE=10 \
     BENCH_GUARANTEES=$guarantees BENCH_SCALE=3 BENCH_SCALE_GUARANTEES=$guarantees BENCH_JSON=$out \
+    BENCH_PHASES="chain pipeline efficiency" BENCH_EFF_RATES="300 50" BENCH_EFF_SECONDS=1 BENCH_IDLE_SECONDS=1 \
     bash "$here/bench.sh"
 
 check() { # check DESCRIPTION JQ_EXPRESSION
@@ -38,5 +40,17 @@ check "scaled: a N/1 instance ratio per round" \
     '[.params.scale_guarantees[] as $g | .chain as $c | $c["round_scale_ratios_" + $g] | length == 2 and min == $c["scale_ratio_" + $g]] | all'
 check "CPU per pizza of every mode" '[.chain[] | objects | .cpu_us_per_pizza > 0 and (.round_cpu_us_per_pizza | length) == 2] | all'
 check "peak RSS of every process" '[.chain.relay.peak_rss_kb, (.params.guarantees[] as $g | .pipeline[$g].peak_rss_kb) | length >= 4 and (to_entries | all(.value > 1000))] | all'
-check "targets evaluated" '(.targets | length) >= 8 and all(.targets[]; .ok == true or .ok == false)'
+check "efficiency: a run per rate, every order complete" \
+    '[.params.guarantees[] as $g | .efficiency[$g].rates | (keys_unsorted == ["300", "50"]) and all(.[];
+      .orders == .rate and .latency.complete == .rate and .latency.incomplete == 0 and .latency.order_ms.p99 > 0)] | all'
+check "efficiency: CPU per order of the six daemons, their threads by group, and the broker's" \
+    '[.efficiency[].rates[] | .daemons_cpu_us_per_order > 0 and .broker_cpu_us_per_order > 0 and (.daemons | length) == 6
+      and all(.daemons[]; .us_per_order >= 0 and (.threads | has("rdk:main") and has("rdk:broker*")))
+      and (.threads | has("own") and (keys | all(test("[0-9]$") | not))) and (.daemons_cpu_us_per_order
+      - ([.daemons[].us_per_order] | add) | fabs) < 1] | all'
+check "efficiency: idle CPU of the six daemons and the broker" \
+    '[.efficiency[].idle | .seconds >= 1 and (.daemons | length) == 6 and all(.daemons[]; .ms_per_s >= 0)
+      and .broker_ms_per_s >= 0] | all'
+check "efficiency: peak RSS of the six daemons" '[.efficiency[].peak_rss_kb | length == 6] | all'
+check "targets evaluated" '(.targets | length) >= 11 and all(.targets[]; .ok == true or .ok == false)'
 echo "PASS [bench_smoke]"

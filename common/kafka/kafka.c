@@ -90,8 +90,13 @@ static int kafka_set_defaults(rd_kafka_conf_t *conf, enum kafka_role role, const
                                               {"enable.partition.eof", "false"}};
     const char *const(*pairs)[2] = role == KAFKA_PRODUCER ? producer : consumer;
     size_t n = role == KAFKA_PRODUCER ? 2 : 3;
+    /* Statistics cost every client CPU even when idle (librdkafka builds a
+     * document of every broker and partition, we parse it): the consumers'
+     * answer broker liveness for the whole process, so producers have none
+     * unless configured (every daemon has a consumer). */
     if (kafka_set(conf, "client.id", client_id, errstr, sz) == -1 ||
-        kafka_set(conf, "statistics.interval.ms", "1000", errstr, sz) == -1)
+        kafka_set(conf, "statistics.interval.ms", role == KAFKA_CONSUMER ? "1000" : "0", errstr,
+                  sz) == -1)
         return -1;
     for (size_t i = 0; i < n; i++)
         if (kafka_set(conf, pairs[i][0], pairs[i][1], errstr, sz) == -1) return -1;
@@ -126,7 +131,12 @@ rd_kafka_conf_t *kafka_conf_new(const struct cfg *c, enum kafka_role role, const
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
-    if (kafka_conf_track_health(conf, errstr, sz) == -1) {
+    /* [kafka] statistics.interval.ms = 0 is refused by the first client built,
+     * producer or consumer, so a daemon never starts to be refused later */
+    const char *shared_stats = cfg_get(c, "kafka", "statistics.interval.ms");
+    int stats_required = role == KAFKA_CONSUMER || (shared_stats && atoll(shared_stats) <= 0);
+    if ((stats_required || kafka_stats_interval_ms(conf) > 0) &&
+        kafka_conf_track_health(conf, errstr, sz) == -1) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }

@@ -18,6 +18,8 @@ rd_kafka_conf_t *kafka_conf_new(const struct cfg *c, enum kafka_role role, const
                                 char *errstr, size_t sz);
 
 /* kafka_stats.c */
+/** @returns conf's statistics.interval.ms (0: none). */
+long long kafka_stats_interval_ms(const rd_kafka_conf_t *conf);
 /** Routes conf's statistics to kafka_brokers_up() (kafka_conf_new does), whose
  * window becomes three of conf's statistics.interval.ms if that is longer.
  * @returns 0, or -1 when the statistics are off (errstr set). */

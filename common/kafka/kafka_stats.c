@@ -48,12 +48,16 @@ static int kafka_on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque) 
     return 0; /* librdkafka frees json */
 }
 
-int kafka_conf_track_health(rd_kafka_conf_t *conf, char *errstr, size_t sz) {
+long long kafka_stats_interval_ms(const rd_kafka_conf_t *conf) {
     char value[32];
     size_t len = sizeof(value);
-    long long interval = 0;
-    if (rd_kafka_conf_get(conf, "statistics.interval.ms", value, &len) == RD_KAFKA_CONF_OK)
-        interval = atoll(value);
+    if (rd_kafka_conf_get(conf, "statistics.interval.ms", value, &len) != RD_KAFKA_CONF_OK)
+        return 0;
+    return atoll(value);
+}
+
+int kafka_conf_track_health(rd_kafka_conf_t *conf, char *errstr, size_t sz) {
+    long long interval = kafka_stats_interval_ms(conf);
     if (interval <= 0) {
         snprintf(errstr, sz,
                  "kafka property statistics.interval.ms: must be above 0 (readiness and the "

@@ -193,10 +193,10 @@ void pizza_main_run(struct pizza_service *ps) {
     long wait = PIZZA_IDLE_WAIT_MS;
     while (service_running()) {
         wait = pizza_cycle(ps, wait);
-        /* every client's queue is served every cycle, idle or not: the
-         * producer's gets a statistics document a second, and only a batch's
-         * commit would serve it otherwise (an idle service grew ~20 kB/s and
-         * its first order then waited for the backlog) */
+        /* every client's queue is served every cycle, idle or not: a producer
+         * configured with statistics gets a document every interval, and only
+         * a batch's commit would serve it otherwise (an idle service grew
+         * ~20 kB/s and its first order then waited for the backlog) */
         producer_poll(pm->producer, 0);
         changelog_poll(pm->changelog, order_log_apply, ps, 0);
         held_gets_expire(&ps->desk.gets, ps->orders, clock_now_ms());

@@ -9,7 +9,8 @@
 # not behind a backlog that piled up while idle.
 #
 # Environment: SOAK_IDLE_S (300), SOAK_WARMUP_S (20), SOAK_SAMPLE_S (10),
-# SOAK_MAX_RSS_GROWTH_KB (1024), SOAK_MAX_IDLE_CPU_PCT (5).
+# SOAK_MAX_RSS_GROWTH_KB (1024), SOAK_MAX_IDLE_CPU_PCT (1: 10 ms a second; the
+# benchmark measures idle CPU against its 2 ms target, this catches a spin).
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -19,7 +20,7 @@ idle_s=${SOAK_IDLE_S:-300}
 warmup_s=${SOAK_WARMUP_S:-20}
 sample_s=${SOAK_SAMPLE_S:-10}
 max_growth_kb=${SOAK_MAX_RSS_GROWTH_KB:-1024}
-max_cpu_pct=${SOAK_MAX_IDLE_CPU_PCT:-5}
+max_cpu_pct=${SOAK_MAX_IDLE_CPU_PCT:-1}
 for v in idle_s warmup_s sample_s max_growth_kb max_cpu_pct; do
     [[ ${!v} =~ ^[0-9]+$ ]] || fail "$v must be a whole number, got '${!v}'"
 done

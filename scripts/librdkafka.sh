@@ -1,66 +1,100 @@
 #!/usr/bin/env bash
-# The static librdkafka that pizza-devbroker links: Debian bookworm's
-# librdkafka 2.0.2 source with every tools/devbroker/*.patch applied, in the
-# order tools/devbroker/series gives: mock-transactions.patch (a mock cluster
-# that honours transactions), mock-nodelay.patch (TCP_NODELAY broker sockets,
-# as real brokers have), mock-fetch-nearest.patch (a Fetch finds its message
-# set from the nearer end of the log) and mock-fetch-wake.patch (a waiting
-# Fetch is answered when data arrives).
+# Static librdkafka builds from Debian bookworm's librdkafka 2.0.2 source, each
+# with the patches of one folder applied in the order of that folder's series
+# file. Two flavours:
 #
-#   mock-librdkafka.sh fetch         download the source package into .deps/
-#                                    (network; scripts/deps.sh runs it)
-#   mock-librdkafka.sh install DIR   build (or reuse) and copy lib/librdkafka.a
-#                                    and include/librdkafka/*.h into DIR (the
-#                                    build step in tools/devbroker/CMakeLists.txt)
-#   mock-librdkafka.sh               build (or reuse) and print the install
-#                                    prefix (for -DPIZZA_MOCK_RDKAFKA_DIR)
+#   mock    pizza-devbroker's (tools/devbroker): mock-transactions.patch (a mock
+#           cluster that honours transactions), mock-nodelay.patch (TCP_NODELAY
+#           broker sockets, as real brokers have), mock-fetch-nearest.patch (a
+#           Fetch finds its message set from the nearer end of the log),
+#           mock-fetch-wake.patch (a waiting Fetch is answered when data
+#           arrives). Minimal features: no TLS, SASL, zstd, lz4 or curl.
+#   client  the daemons' where the system's librdkafka is older than 2.4.0
+#           (third_party/librdkafka): main-loop-timeout.patch (upstream's fix
+#           of rdk:main's busy loop). Debian's features: TLS, SASL, zstd, lz4,
+#           zlib (no curl, as Debian's package). CMake picks it (PIZZA_RDKAFKA).
+#
+#   librdkafka.sh fetch                download the source package into .deps/
+#                                      (network; scripts/deps.sh runs it)
+#   librdkafka.sh FLAVOUR install DIR  build (or reuse) and copy lib/librdkafka.a
+#                                      and include/librdkafka/*.h into DIR (the
+#                                      build step of cmake/librdkafka.cmake)
+#   librdkafka.sh FLAVOUR              build (or reuse) and print the install prefix
 # Progress goes to stderr.
 #
 # Only fetch touches the network, so a build runs offline. Everything lives in
 # .deps/ (gitignored; PIZZA_DEPS_DIR elsewhere): the source package once, and
-# the builds keyed by the hash of the patches, their order and this script, so
-# every build directory (release, sanitizer, other worktrees) reuses one
-# build until a patch changes. Needs dpkg-dev (for dpkg-source), patch,
-# zlib1g-dev and debian-archive-keyring. The system's apt configuration is
+# the builds keyed by flavour and the hash of the patches, their order and this
+# script, so every build directory (release, sanitizer, other worktrees) reuses
+# one build until a patch changes. Needs dpkg-dev (for dpkg-source), patch,
+# zlib1g-dev and debian-archive-keyring, and for client libssl-dev,
+# libsasl2-dev, libzstd-dev and liblz4-dev. The system's apt configuration is
 # never touched: apt runs with private sources, lists and cache directories
 # under .deps/apt.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-patch_dir=$root/tools/devbroker
 deps=${PIZZA_DEPS_DIR:-$root/.deps}
 want_version=2.0.2
 source_dir=$deps/librdkafka-source # the .dsc and its tarballs
 
-log() { echo "mock-librdkafka: $*" >&2; }
+log() { echo "librdkafka: $*" >&2; }
 die() { log "$*"; exit 1; }
-usage() { die "usage: $0 [fetch | install DIR]"; }
+usage() { die "usage: $0 fetch | $0 {mock|client} [install DIR]"; }
 
-mode=${1:-print}
-case $mode in
-fetch | print) [[ $# -le 1 ]] || usage ;;
-install) [[ $# -eq 2 ]] || usage; dest=$2 ;;
+flavour= mode=fetch
+if [[ ${1:-} == fetch ]]; then
+    [[ $# -eq 1 ]] || usage
+else
+    flavour=${1:-}
+    mode=${2:-print}
+    case $mode in
+    print) [[ $# -eq 1 ]] || usage ;;
+    install) [[ $# -eq 3 ]] || usage; dest=$3 ;;
+    *) usage ;;
+    esac
+fi
+case $flavour in
+mock)
+    patch_dir=$root/tools/devbroker
+    headers=(rdkafka.h rdkafka_mock.h)
+    # what the mock cluster needs: links -lm -lz -ldl -lpthread -lrt
+    features=(--disable-ssl --disable-gssapi --disable-sasl --disable-zstd
+              --disable-lz4-ext --disable-curl --disable-regex-ext)
+    ;;
+client)
+    patch_dir=$root/third_party/librdkafka
+    headers=(rdkafka.h)
+    # Debian's package's features, required so none is silently left out:
+    # cmake/librdkafka.cmake links what they need
+    features=(--enable-ssl --enable-sasl --enable-zstd --enable-lz4-ext --enable-zlib
+              --disable-curl --disable-regex-ext)
+    ;;
+'') patch_dir= ;;
 *) usage ;;
 esac
+series=${patch_dir#"$root"/}/series
 
 # The series file orders the patches (each applies on top of the ones before);
 # a patch it does not name would silently be left out, so that is an error.
 patch_files=()
-while read -r name _; do
-    [[ -z $name || $name == \#* ]] && continue
-    [[ -f $patch_dir/$name ]] || die "tools/devbroker/series names $name, which does not exist"
-    patch_files+=("$patch_dir/$name")
-done <"$patch_dir/series"
-for file in "$patch_dir"/*.patch; do
-    [[ " ${patch_files[*]} " == *" $file "* ]] ||
-        die "tools/devbroker/${file##*/} is not in tools/devbroker/series: add it there, after the patches it applies on"
-done
+if [[ -n $patch_dir ]]; then
+    while read -r name _; do
+        [[ -z $name || $name == \#* ]] && continue
+        [[ -f $patch_dir/$name ]] || die "$series names $name, which does not exist"
+        patch_files+=("$patch_dir/$name")
+    done <"$patch_dir/series"
+    for file in "$patch_dir"/*.patch; do
+        [[ " ${patch_files[*]} " == *" $file "* ]] ||
+            die "${file#"$root"/} is not in $series: add it there, after the patches it applies on"
+    done
+fi
 
 # Names in order as well as contents: reordering the series changes the result.
 key=$(for file in "${patch_files[@]}"; do echo "${file##*/}"; cat "$file"; done |
     cat - "${BASH_SOURCE[0]}" | sha256sum | cut -c1-16)
-prefix=$deps/librdkafka-mock-$key
+prefix=$deps/librdkafka-$flavour-$key
 
-have() { [[ -f $prefix/lib/librdkafka.a && -f $prefix/include/librdkafka/rdkafka_mock.h ]]; }
+have() { [[ -f $prefix/lib/librdkafka.a && -f $prefix/include/librdkafka/${headers[-1]} ]]; }
 have_source() { compgen -G "$source_dir/librdkafka_$want_version-*.dsc" >/dev/null; }
 
 # The build is in $prefix: hand it over as the mode asks.
@@ -134,26 +168,24 @@ have_source || {
 }
 
 dsc=$(compgen -G "$source_dir/librdkafka_$want_version-*.dsc" | head -n 1)
-log "patching and building librdkafka $(sed -n 's/^Version: //p' "$dsc") (static, minimal features)"
+log "patching and building librdkafka $(sed -n 's/^Version: //p' "$dsc") ($flavour: ${patch_files[*]##*/})"
 # apt verified the files against the signed Release file when fetching.
 run dpkg-source --no-check -x "$dsc" "$work/src"
 for patch_file in "${patch_files[@]}"; do
     (cd "$work/src" && run patch -p1 --batch <"$patch_file")
 done
-# Only what the mock cluster needs: no TLS, SASL, zstd, curl; links -lm -lz
-# -ldl -lpthread -lrt. Never sanitizer-instrumented (no CFLAGS passed).
-(cd "$work/src" && run ./configure --disable-ssl --disable-gssapi --disable-sasl \
-    --disable-zstd --disable-lz4-ext --disable-curl --disable-regex-ext --enable-static)
+# Never sanitizer-instrumented (no CFLAGS passed).
+(cd "$work/src" && run ./configure "${features[@]}" --enable-static)
 run make -j "$(nproc)" -C "$work/src/src" librdkafka.a
 
 stage=$work/out
 mkdir -p "$stage/lib" "$stage/include/librdkafka"
 cp "$work/src/src/librdkafka.a" "$stage/lib/"
-cp "$work/src/src/rdkafka.h" "$work/src/src/rdkafka_mock.h" "$stage/include/librdkafka/"
+for header in "${headers[@]}"; do cp "$work/src/src/$header" "$stage/include/librdkafka/"; done
 rm -rf "$prefix"
 mv "$stage" "$prefix"
 log "built $prefix"
 # Builds of other patch sets are dead weight, unless another worktree or branch
 # sharing this .deps/ still uses one: keep the four most recently used.
-ls -dt "$deps"/librdkafka-mock-*/ | tail -n +5 | xargs -r rm -rf
+ls -dt "$deps/librdkafka-$flavour"-*/ | tail -n +5 | xargs -r rm -rf
 deliver
