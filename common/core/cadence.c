@@ -10,6 +10,7 @@ int cadence_due(const struct cadence *c, const struct cadence_batch *b, long idl
     if (b->since_ms >= c->interval_ms) return 1;
     long long left = c->interval_ms - b->since_ms;
     if (c->max_ms > 0 && c->max_ms - b->age_ms < left) left = c->max_ms - b->age_ms;
+    if (left > idle_ms) left = idle_ms; /* a loop looks up (a stop?) at least this often */
     *wait_ms = left > 0 ? (long)left : 1;
     return 0;
 }

@@ -27,7 +27,8 @@ struct cadence_batch {
 /** @returns 1 when the batch is to be committed now; else 0 with *wait_ms
  * how long the next read may wait for input: 0 while input is coming,
  * idle_ms while the batch is empty, else until the interval or max_ms is up,
- * whichever comes first (at least 1). */
+ * whichever comes first (at least 1, at most idle_ms: the loop's own
+ * checks, a stop request among them, come at least that often). */
 int cadence_due(const struct cadence *c, const struct cadence_batch *b, long idle_ms,
                 long *wait_ms);
 

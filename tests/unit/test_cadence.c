@@ -82,6 +82,17 @@ static void no_age_limit(void **state) {
     assert_int_equal(15, wait);
 }
 
+/* A long interval is waited out in steps of the idle wait, so the loop
+ * around the read still sees a stop request in time. */
+static void wait_is_capped(void **state) {
+    (void)state;
+    long wait = -1;
+    const struct cadence long_interval = {10000, 60000, 5000};
+    const struct cadence_batch b = {1, 10, 10, 1};
+    assert_int_equal(0, cadence_due(&long_interval, &b, 100, &wait));
+    assert_int_equal(100, wait);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(empty_batch_waits_idle),
@@ -90,6 +101,7 @@ int main(void) {
         cmocka_unit_test(within_interval_keeps_reading),
         cmocka_unit_test(limits_win),
         cmocka_unit_test(no_age_limit),
+        cmocka_unit_test(wait_is_capped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
