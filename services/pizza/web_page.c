@@ -16,7 +16,14 @@
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "              \
     "connect-src *; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
-static const char *const web_paths[WEB_PAGE_FILES] = {"/", "/app.js", "/app.css"};
+static enum http_result web_page_get(struct http_req *r, const char *param, void *arg);
+
+/* Each route's arg becomes its file (web_page_routes). */
+static const struct http_route web_routes[WEB_PAGE_FILES] = {
+    {"GET", "/", web_page_get, NULL},
+    {"GET", "/app.js", web_page_get, NULL},
+    {"GET", "/app.css", web_page_get, NULL},
+};
 
 static const struct web_asset *web_asset_at(const char *path) {
     for (size_t i = 0; i < web_assets_n; i++)
@@ -63,8 +70,8 @@ static char *web_index_fill(const struct web_asset *page, const char *url, size_
 int web_page_init(struct web_page *w, const char *report_url) {
     memset(w, 0, sizeof(*w));
     for (int i = 0; i < WEB_PAGE_FILES; i++) {
-        const struct web_asset *a = web_asset_at(web_paths[i]);
-        w->files[i] = (struct web_file){a->path, a->type, (const char *)a->data, a->len};
+        const struct web_asset *a = web_asset_at(web_routes[i].pattern);
+        w->files[i] = (struct web_file){a->type, (const char *)a->data, a->len};
     }
     w->index = web_index_fill(web_asset_at("/"), report_url ? report_url : "", &w->files[0].len);
     w->files[0].data = w->index;
@@ -89,6 +96,8 @@ static enum http_result web_page_get(struct http_req *r, const char *param, void
 }
 
 void web_page_routes(struct web_page *w, struct http_route out[WEB_PAGE_FILES]) {
-    for (int i = 0; i < WEB_PAGE_FILES; i++)
-        out[i] = (struct http_route){"GET", w->files[i].path, web_page_get, &w->files[i]};
+    for (int i = 0; i < WEB_PAGE_FILES; i++) {
+        out[i] = web_routes[i];
+        out[i].arg = &w->files[i];
+    }
 }

@@ -9,7 +9,7 @@
 #define WEB_PAGE_FILES 3
 
 struct web_file {
-    const char *path, *type;
+    const char *type;
     const char *data;
     size_t len;
 };
