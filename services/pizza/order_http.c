@@ -144,6 +144,7 @@ int order_http_start(struct pizza_service *ps) {
     const struct http_route routes[] = {
         {"POST", "/order/*", order_post, ps},
         {"GET", "/order/*", order_get, ps},
+        {"GET", "/pipeline", pipeline_view_get, ps->pipeline},
     };
     return service_start_http(&ps->svc, routes, sizeof(routes) / sizeof(routes[0]));
 }
