@@ -126,8 +126,16 @@ static int fetch_committed(rd_kafka_t *rk, struct group_lag_hop *hops, size_t n,
         for (size_t j = 0; j < i; j++)
             seen |= strcmp(hops[j].group, hops[i].group) == 0;
         if (seen) continue;
+        /* named partitions, not all of the group's: the dev broker answers
+         * no others */
+        rd_kafka_topic_partition_list_t *want = rd_kafka_topic_partition_list_new(1);
+        for (size_t j = i; j < n; j++)
+            for (size_t k = 0; strcmp(hops[j].group, hops[i].group) == 0 && k < hops[j].n_parts;
+                 k++)
+                rd_kafka_topic_partition_list_add(want, hops[j].topic, hops[j].parts[k].partition);
         rd_kafka_ListConsumerGroupOffsets_t *req =
-            rd_kafka_ListConsumerGroupOffsets_new(hops[i].group, NULL);
+            rd_kafka_ListConsumerGroupOffsets_new(hops[i].group, want->cnt ? want : NULL);
+        rd_kafka_topic_partition_list_destroy(want); /* req has a copy */
         rd_kafka_ListConsumerGroupOffsets(rk, &req, 1, opts, q);
         rd_kafka_ListConsumerGroupOffsets_destroy(req);
         asked++;
