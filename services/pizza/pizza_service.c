@@ -147,7 +147,8 @@ int pizza_shutdown(struct pizza_service *ps, int init_rc) {
     if (ps->svc.http) http_quiesce(ps->svc.http);
     watchdog_step("answering waiting requests");
     held_gets_close(&ps->desk.gets, ps->orders); /* before HTTP stops: it needs every reply */
-    pipeline_view_close(ps->pipeline);           /* likewise */
+    watchdog_step("stopping GET /pipeline");     /* a sample under way ends within its timeouts */
+    pipeline_view_close(ps->pipeline);           /* before HTTP stops, likewise */
     /* a POST is in the queue by now, or will be refused */
     order_desk_close(&ps->desk);
     watchdog_step("committing the queued orders");
