@@ -107,10 +107,13 @@ static int kafka_set_defaults(rd_kafka_conf_t *conf, enum kafka_role role, const
 static int kafka_set_guarantees(rd_kafka_conf_t *conf, enum kafka_role role, char *errstr,
                                 size_t sz) {
     if (role == KAFKA_PRODUCER) return kafka_set(conf, "enable.idempotence", "true", errstr, sz);
-    /* an observer reads to its partitions' ends and must not idle at a cost */
+    /* an observer reads to its partitions' ends and must not idle at a cost;
+     * at an end that holds only a commit marker, the end is known once a Fetch
+     * comes back empty, which the broker would hold for fetch.wait.max.ms */
     if (role == KAFKA_OBSERVER &&
         (kafka_set(conf, "enable.partition.eof", "true", errstr, sz) == -1 ||
-         kafka_set(conf, "statistics.interval.ms", "0", errstr, sz) == -1))
+         kafka_set(conf, "statistics.interval.ms", "0", errstr, sz) == -1 ||
+         kafka_set(conf, "fetch.wait.max.ms", "10", errstr, sz) == -1))
         return -1;
     return kafka_set(conf, "enable.auto.commit", "false", errstr, sz) ||
                    kafka_set(conf, "enable.auto.offset.store", "false", errstr, sz)

@@ -26,10 +26,18 @@ struct dlq_state {
     int64_t count;                              /* the hop's dead letters read so far */
 };
 
+/* A partition's lag as last read: while its committed offset and end stay
+ * where they were, so does the lag, and nothing is read again. */
+struct lag_memo {
+    int64_t from, end, lag;
+};
+
 struct hop_state {
     struct pipeline_hop def;
     struct group_lag_hop now;
-    int64_t *lag;            /* per partition of now */
+    int64_t *lag;          /* per partition of now */
+    struct lag_memo *memo; /* per partition, n_memo of them */
+    size_t n_memo;
     int64_t consumed, total; /* sum of committed (or start) offsets; sum of lag */
     int64_t consumed_prev;   /* the last sample's, -1 before the first */
     struct dlq_state dlq;
@@ -64,6 +72,7 @@ void pipeline_sample_free(struct pipeline_sample *s) {
     for (size_t i = 0; i < s->n; i++) {
         group_lag_hop_clear(&s->hops[i].now);
         free(s->hops[i].lag);
+        free(s->hops[i].memo);
     }
     free(s->hops);
     free(s);
@@ -75,16 +84,31 @@ static int64_t waiting_from(const struct group_lag_partition *p) {
     return p->committed > p->start ? p->committed : p->start;
 }
 
+/* Makes room for a memo per partition; a new one matches no offsets. */
+static int hop_memo_fit(struct hop_state *h) {
+    size_t n = h->now.n_parts;
+    if (n <= h->n_memo) return 0;
+    struct lag_memo *grown = realloc(h->memo, n * sizeof(*grown));
+    if (!grown) return -1;
+    for (size_t i = h->n_memo; i < n; i++)
+        grown[i] = (struct lag_memo){-1, -1, 0};
+    h->memo = grown;
+    h->n_memo = n;
+    return 0;
+}
+
 /* Every partition's lag: its records waiting past the committed offset, read
  * (read_committed) where the gap is small, so that commit markers, which take
  * an offset each under exactly-once and which librdkafka's commit stops
  * before, never show as lag: a drained group reads 0. A large gap, or records
- * that cannot be read in time, count as offsets. */
+ * that cannot be read in time, count as offsets. A partition is read again
+ * only when its committed offset or its end moved (memo). */
 static int hop_lag(struct hop_state *h, rd_kafka_t *rk, int timeout_ms) {
     struct group_lag_hop *g = &h->now;
-    struct record_range *r = calloc(g->n_parts ? g->n_parts : 1, sizeof(*r));
+    size_t n = g->n_parts ? g->n_parts : 1;
+    struct record_range *r = calloc(n, sizeof(*r));
     free(h->lag);
-    if (!(h->lag = calloc(g->n_parts ? g->n_parts : 1, sizeof(*h->lag))) || !r) {
+    if (!(h->lag = calloc(n, sizeof(*h->lag))) || !r || hop_memo_fit(h) == -1) {
         free(r);
         return -1;
     }
@@ -92,16 +116,23 @@ static int hop_lag(struct hop_state *h, rd_kafka_t *rk, int timeout_ms) {
     size_t k = 0;
     for (size_t i = 0; i < g->n_parts; i++) {
         const struct group_lag_partition *p = &g->parts[i];
+        struct lag_memo *m = &h->memo[i];
         int64_t from = waiting_from(p);
         h->lag[i] = p->end > from ? p->end - from : 0;
         h->consumed += from;
-        if (h->lag[i] > 0 && h->lag[i] <= PIPELINE_EXACT_LAG_MAX)
+        if (m->from == from && m->end == p->end)
+            h->lag[i] = m->lag;
+        else if (h->lag[i] > 0 && h->lag[i] <= PIPELINE_EXACT_LAG_MAX)
             r[k++] = (struct record_range){g->topic, p->partition, from, p->end, NULL, NULL, 0, 0};
+        else
+            *m = (struct lag_memo){from, p->end, h->lag[i]};
     }
     char err[256];
     if (k > 0 && record_count(rk, r, k, timeout_ms, err, sizeof(err)) == 0)
-        for (size_t j = 0; j < k; j++)
+        for (size_t j = 0; j < k; j++) {
             h->lag[r[j].partition] = r[j].count;
+            h->memo[r[j].partition] = (struct lag_memo){r[j].from, r[j].to, r[j].count};
+        }
     for (size_t i = 0; i < g->n_parts; i++)
         h->total += h->lag[i];
     free(r);
