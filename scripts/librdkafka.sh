@@ -8,7 +8,8 @@
 #           broker sockets, as real brokers have), mock-fetch-nearest.patch (a
 #           Fetch finds its message set from the nearer end of the log),
 #           mock-fetch-wake.patch (a waiting Fetch is answered when data
-#           arrives). Minimal features: no TLS, SASL, zstd, lz4 or curl.
+#           arrives), mock-describe-groups.patch (DescribeGroups, for
+#           GET /pipeline). Minimal features: no TLS, SASL, zstd, lz4 or curl.
 #   client  the daemons' where the system's librdkafka is older than 2.4.0
 #           (third_party/librdkafka): main-loop-timeout.patch (upstream's fix
 #           of rdk:main's busy loop). Debian's features: TLS, SASL, zstd, lz4,

@@ -94,8 +94,9 @@ function renderOrder(order) {
   status.textContent = order.status;
   status.className = `order-status ${order.status}`;
   const done = order.pizzas.length;
+  const pizzas = order.count === 1 ? 'pizza' : 'pizzas';
   item.querySelector('.order-count').textContent =
-    order.status === 'complete' ? `${order.count} pizzas` : `${done} of ${order.count} pizzas`;
+    order.status === 'complete' ? `${order.count} ${pizzas}` : `${done} of ${order.count} ${pizzas}`;
   const list = item.querySelector('.pizzas');
   // pizzas only ever arrive: append the new ones
   for (const p of order.pizzas.slice(list.children.length)) list.append(pizzaText(p));
@@ -148,7 +149,8 @@ async function placeOrder(event) {
   button.disabled = false;
   if (res.status === 201 && res.body) {
     const id = res.body.order_id;
-    say(`Order ${id} placed: ${res.body.count} pizzas on their way.`, 'ok');
+    const what = res.body.count === 1 ? '1 pizza is' : `${res.body.count} pizzas are`;
+    say(`Order ${id} placed: ${what} on the way.`, 'ok');
     storeIds([id, ...storedIds().filter((old) => old !== id)]);
     renderOrder({ id, count: res.body.count, status: 'pending', pizzas: [] });
     follow(id);
@@ -230,9 +232,11 @@ function renderPipeline(doc) {
     seen.add(hop.stage);
     const row = hopRow(hop);
     row.querySelector('.topics').textContent = `${hop.input_topic} → ${hop.output_topic}`;
+    // ready is null when Kafka could not describe the group
     const ready = hop.ready === true;
     const badge = row.querySelector('.ready-badge');
-    badge.textContent = ready ? 'ready' : 'not ready';
+    badge.textContent = hop.ready === null || hop.ready === undefined ? 'unknown'
+      : ready ? 'ready' : 'not ready';
     badge.title = hop.state ? `group ${hop.group}: ${hop.state}, ${hop.members} members` : '';
     const lag = row.querySelector('.lag');
     lag.textContent = number(hop.lag);
@@ -246,6 +250,7 @@ function renderPipeline(doc) {
     dlq.classList.toggle('some', hop.dead_letters > 0);
     row.classList.toggle('stalled', !ready);
     row.classList.toggle('backlog', hop.lag > 0);
+    row.classList.remove('stale');
   }
   for (const row of document.querySelectorAll('tr.hop')) {
     if (!seen.has(row.dataset.stage)) row.remove();
@@ -264,6 +269,11 @@ async function refreshPipeline() {
       ? `pizza-service cannot be reached (${res.error}).`
       : `Kafka cannot be asked for the pipeline right now: ${errorText(res)}.`;
     status.className = 'hint error';
+    // the last sample is all there is: grey it out rather than show it as now
+    for (const row of document.querySelectorAll('tr.hop')) {
+      row.classList.add('stale');
+      row.querySelector('.ready-badge').textContent = 'unknown';
+    }
   }
 }
 

@@ -31,6 +31,9 @@ struct cfg_section {
     const char *name; /* "stage" for [stage] */
     const struct cfg_setting *settings;
     size_t n;
+    /* a further section the same reader reads into the same struct (pizza-service's
+     * [orders] then [web]), or NULL */
+    const struct cfg_section *next;
 };
 
 /* offsetof(T, field), refused at compile time unless field is a want: the
@@ -62,7 +65,9 @@ struct cfg_section {
     }
 
 #define CFG_SECTION(name_, rows)                                                                   \
-    { (name_), (rows), sizeof(rows) / sizeof((rows)[0]) }
+    { .name = (name_), .settings = (rows), .n = sizeof(rows) / sizeof((rows)[0]) }
+#define CFG_SECTION_THEN(name_, rows, next_)                                                       \
+    { .name = (name_), .settings = (rows), .n = sizeof(rows) / sizeof((rows)[0]), .next = (next_) }
 
 /** @returns sec's row for key ('.' and '_' alike), or NULL. */
 const struct cfg_setting *cfg_table_find(const struct cfg_section *sec, const char *key);

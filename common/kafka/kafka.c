@@ -78,7 +78,7 @@ struct kafka_apply {
 static int kafka_apply_one(const char *key, const char *value, void *arg) {
     struct kafka_apply *a = arg;
     /* [kafka] is shared; a consumer would only warn about this producer key */
-    if (a->role == KAFKA_CONSUMER && strcmp(key, "transactional.id") == 0) return 0;
+    if (a->role != KAFKA_PRODUCER && strcmp(key, "transactional.id") == 0) return 0;
     return kafka_set(a->conf, key, value, a->errstr, a->sz);
 }
 
@@ -107,6 +107,14 @@ static int kafka_set_defaults(rd_kafka_conf_t *conf, enum kafka_role role, const
 static int kafka_set_guarantees(rd_kafka_conf_t *conf, enum kafka_role role, char *errstr,
                                 size_t sz) {
     if (role == KAFKA_PRODUCER) return kafka_set(conf, "enable.idempotence", "true", errstr, sz);
+    /* an observer reads to its partitions' ends and must not idle at a cost;
+     * at an end that holds only a commit marker, the end is known once a Fetch
+     * comes back empty, which the broker would hold for fetch.wait.max.ms */
+    if (role == KAFKA_OBSERVER &&
+        (kafka_set(conf, "enable.partition.eof", "true", errstr, sz) == -1 ||
+         kafka_set(conf, "statistics.interval.ms", "0", errstr, sz) == -1 ||
+         kafka_set(conf, "fetch.wait.max.ms", "10", errstr, sz) == -1))
+        return -1;
     return kafka_set(conf, "enable.auto.commit", "false", errstr, sz) ||
                    kafka_set(conf, "enable.auto.offset.store", "false", errstr, sz)
                ? -1
@@ -118,6 +126,7 @@ rd_kafka_conf_t *kafka_conf_new(const struct cfg *c, enum kafka_role role, const
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     struct kafka_apply a = {role, conf, errstr, sz};
     const char *section = role == KAFKA_PRODUCER ? "kafka.producer" : "kafka.consumer";
+    int stats_required = role == KAFKA_CONSUMER;
     if (kafka_set_defaults(conf, role, client_id, errstr, sz) == -1 ||
         cfg_each(c, "kafka", kafka_apply_one, &a) != 0 ||
         cfg_each(c, section, kafka_apply_one, &a) != 0 ||
@@ -134,7 +143,7 @@ rd_kafka_conf_t *kafka_conf_new(const struct cfg *c, enum kafka_role role, const
     /* [kafka] statistics.interval.ms = 0 is refused by the first client built,
      * producer or consumer, so a daemon never starts to be refused later */
     const char *shared_stats = cfg_get(c, "kafka", "statistics.interval.ms");
-    int stats_required = role == KAFKA_CONSUMER || (shared_stats && atoll(shared_stats) <= 0);
+    stats_required |= role == KAFKA_PRODUCER && shared_stats && atoll(shared_stats) <= 0;
     if ((stats_required || kafka_stats_interval_ms(conf) > 0) &&
         kafka_conf_track_health(conf, errstr, sz) == -1) {
         rd_kafka_conf_destroy(conf);

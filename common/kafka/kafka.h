@@ -7,7 +7,10 @@
 #include "metrics.h"
 
 /* librdkafka configuration and process-wide client health. */
-enum kafka_role { KAFKA_PRODUCER, KAFKA_CONSUMER };
+/* KAFKA_OBSERVER: a consumer outside any group that only looks (offsets,
+ * groups, a few records): [kafka.consumer]'s settings, no statistics (they
+ * cost CPU while idle), and what it reads is not counted as consumed. */
+enum kafka_role { KAFKA_PRODUCER, KAFKA_CONSUMER, KAFKA_OBSERVER };
 
 /** Builds a conf from our defaults, then [kafka], then [kafka.producer] or
  * [kafka.consumer], then the settings our guarantees depend on (idempotence,

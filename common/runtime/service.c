@@ -117,15 +117,22 @@ const struct cfg_section *const service_sections[PIZZA_SERVICE_SECTIONS] = {
  * @returns 0, or -1 with errstr set. */
 static int service_read_config(const struct service_def *def, const struct cfg *c,
                                struct service_settings *set, char *errstr, size_t sz) {
-    const struct cfg_section *known[PIZZA_SERVICE_SECTIONS + 1];
+    const struct cfg_section *known[PIZZA_SERVICE_SECTIONS + 2];
     memcpy(known, service_sections, sizeof(service_sections));
     known[PIZZA_SERVICE_SECTIONS] = def->section;
-    if (cfg_table_check(c, known, PIZZA_SERVICE_SECTIONS + 1, errstr, sz) == -1) return -1;
+    known[PIZZA_SERVICE_SECTIONS + 1] = def->section ? def->section->next : NULL;
+    if (def->section && def->section->next && def->section->next->next) {
+        snprintf(errstr, sz, "a daemon reads two sections of its own at most");
+        return -1;
+    }
+    if (cfg_table_check(c, known, PIZZA_SERVICE_SECTIONS + 2, errstr, sz) == -1) return -1;
     set->port = def->http_port;
     set->instance_id = NULL;
     for (size_t i = 0; i < PIZZA_SERVICE_SECTIONS; i++)
         if (cfg_table_read(c, service_sections[i], set, errstr, sz) == -1) return -1;
-    return def->section ? cfg_table_read(c, def->section, def->settings, errstr, sz) : 0;
+    for (const struct cfg_section *sec = def->section; sec; sec = sec->next)
+        if (cfg_table_read(c, sec, def->settings, errstr, sz) == -1) return -1;
+    return 0;
 }
 
 static void service_apply(struct service *s, const struct service_settings *set) {

@@ -146,10 +146,14 @@ static enum http_result order_get(struct http_req *r, const char *param, void *a
 }
 
 int order_http_start(struct pizza_service *ps) {
-    struct http_route routes[2 + WEB_PAGE_FILES] = {
+    const struct http_route api[] = {
         {"POST", "/order/*", order_post, ps},
         {"GET", "/order/*", order_get, ps},
+        {"GET", "/pipeline", pipeline_view_get, ps->pipeline},
     };
-    web_page_routes(&ps->web, routes + 2);
-    return service_start_http(&ps->svc, routes, sizeof(routes) / sizeof(routes[0]));
+    enum { API = sizeof(api) / sizeof(api[0]) };
+    struct http_route routes[API + WEB_PAGE_FILES];
+    memcpy(routes, api, sizeof(api));
+    web_page_routes(&ps->web, routes + API);
+    return service_start_http(&ps->svc, routes, API + WEB_PAGE_FILES);
 }

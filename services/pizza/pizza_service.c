@@ -48,6 +48,20 @@ static void pizza_register_metrics(struct pizza_service *ps) {
         METRICS_LATENCY_BOUNDS, METRICS_LATENCY_BOUNDS_N);
 }
 
+#define PIZZA_WEB_HOPS                                                                             \
+    "sauce-service:pizza>pizza-with-sauce, cheese-service:pizza-with-sauce>pizza-with-cheese, "    \
+    "meat-service:pizza-with-cheese>pizza-with-meats, "                                            \
+    "veggie-service:pizza-with-meats>pizza-with-veggies, "                                         \
+    "pizza-service:pizza-with-veggies>pizza-orders-changelog, "                                    \
+    "cheese-reporter:pizza-with-cheese>cheese-report-changelog"
+static const struct cfg_setting pizza_web_rows[] = {
+    CFG_STR("hops", struct pizza_settings, web_hops, PIZZA_WEB_HOPS),
+    CFG_INT("refresh_ms", struct pizza_settings, web_refresh_ms, 1000, 100, 60000),
+    CFG_STR_VARIES("report_url", struct pizza_settings, web_report_url,
+                   "the page's host, port 5001"),
+};
+const struct cfg_section pizza_web_section = CFG_SECTION("web", pizza_web_rows);
+
 static const struct cfg_setting pizza_orders_rows[] = {
     CFG_STR("order_topic", struct pizza_settings, order_topic, "pizza"),
     CFG_STR("completed_topic", struct pizza_settings, done_topic, "pizza-with-veggies"),
@@ -70,7 +84,9 @@ static const struct cfg_setting pizza_orders_rows[] = {
     CFG_INT("post_rate_per_s", struct pizza_settings, post_rate_per_s, 0, 0, 1000000),
     CFG_INT("post_burst", struct pizza_settings, post_burst, 0, 0, 1000000),
 };
-const struct cfg_section pizza_orders_section = CFG_SECTION("orders", pizza_orders_rows);
+/* [web] is read after [orders], into the same settings */
+const struct cfg_section pizza_orders_section =
+    CFG_SECTION_THEN("orders", pizza_orders_rows, &pizza_web_section);
 
 /* The consumer is published once the orders are restored (pizza_main.c), so
  * before that the service is restoring, not waiting for partitions. */
@@ -98,11 +114,17 @@ static int pizza_open(struct pizza_service *ps) {
         log_error("out of memory");
         return -1;
     }
-    if (web_page_init(&ps->web, NULL) == -1) {
+    if (web_page_init(&ps->web, set->web_report_url) == -1) {
         log_error("out of memory");
         return -1;
     }
     pizza_register_metrics(ps);
+    char err[256];
+    if (!(ps->pipeline = pipeline_view_new(ps->svc.cfg, ps->svc.name, set->web_hops,
+                                           set->web_refresh_ms, err, sizeof(err)))) {
+        log_error("%s", err);
+        return -1;
+    }
     if (pizza_main_open(ps) == -1) return -1;
     ps->svc.ready = pizza_ready;
     ps->svc.ready_arg = ps;
@@ -131,11 +153,14 @@ int pizza_shutdown(struct pizza_service *ps, int init_rc) {
     if (ps->svc.http) http_quiesce(ps->svc.http);
     watchdog_step("answering waiting requests");
     held_gets_close(&ps->desk.gets, ps->orders); /* before HTTP stops: it needs every reply */
+    watchdog_step("stopping GET /pipeline");     /* a sample under way ends within its timeouts */
+    pipeline_view_close(ps->pipeline);           /* before HTTP stops, likewise */
     /* a POST is in the queue by now, or will be refused */
     order_desk_close(&ps->desk);
     watchdog_step("committing the queued orders");
     pizza_main_drain(ps);
     service_stop_http(&ps->svc);
+    pipeline_view_free(ps->pipeline);
     pizza_main_close(ps);
     service_shutdown(&ps->svc);
     orders_free(ps->orders);

@@ -3,6 +3,7 @@
 #include "metrics.h"
 #include "order_desk.h"
 #include "orders.h"
+#include "pipeline_view.h"
 #include "pizza_main.h"
 #include "ratelimit.h"
 #include "service.h"
@@ -27,6 +28,8 @@
  *                 order_log.c (changelog records out and in): struct pizza_main
  *   HTTP threads  order_http.c (POST and GET /order): the settings, the order
  *                 store, the rate limit, and the desk only
+ *   /pipeline     pipeline_view.c: its worker thread and Kafka client, apart
+ *                 from the rest (pipeline_view.h)
  *   both          order_desk.c and held_gets.c (behind their locks), orders.c
  *                 and ratelimit.c (thread-safe) */
 /* Client addresses whose POST rate is tracked at once (~40 bytes each); more
@@ -39,6 +42,10 @@ struct pizza_settings {
     long max_count, send_wait_ms, commit_timeout_ms, max_batch, commit_interval_ms, retention_s,
         max_event_bytes, max_wait_s, max_orders, max_pending_pizzas, max_complete_pizzas,
         post_rate_per_s, post_burst;
+    /* [web] */
+    const char *web_hops;       /* owned by svc.cfg */
+    const char *web_report_url; /* owned by svc.cfg; NULL: the page's host, port 5001 */
+    long web_refresh_ms;
 };
 
 struct pizza_service {
@@ -49,6 +56,7 @@ struct pizza_service {
     struct ratelimit *post_limit; /* NULL: POSTs not rate limited */
     struct metric *posts_limited, *posts_busy;
     struct web_page web;
+    struct pipeline_view *pipeline; /* GET /pipeline: its own thread and Kafka client */
     /* HTTP threads and the main thread, behind its locks */
     struct order_desk desk;
     /* the main thread's alone */
@@ -57,6 +65,8 @@ struct pizza_service {
 
 /* [orders]: what pizza-service reads besides every daemon's sections */
 extern const struct cfg_section pizza_orders_section;
+/* [web]: GET /pipeline's hops and refresh */
+extern const struct cfg_section pizza_web_section;
 
 /** Main thread, before any other. @returns 0 to run (then pizza_main_run),
  * 1 when done already (-h), -1 on error (reported). */
@@ -65,7 +75,8 @@ int pizza_init(struct pizza_service *ps, int argc, char **argv);
 int pizza_shutdown(struct pizza_service *ps, int init_rc);
 
 /* order_http.c: HTTP threads */
-/** Starts HTTP with POST and GET /order and the page. @returns 0, or -1 (logged). */
+/** Starts HTTP with POST and GET /order, GET /pipeline and the page. @returns 0, or -1
+ * (logged). */
 int order_http_start(struct pizza_service *ps);
 
 #endif

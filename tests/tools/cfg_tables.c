@@ -75,6 +75,7 @@ int main(void) {
         print_section(service_sections[i]);
     print_section(&stage_section);
     print_section(&pizza_orders_section);
+    print_section(&pizza_web_section);
     print_section(&reporter_section);
     return 0;
 }

@@ -680,6 +680,45 @@ def phase_normal(c, spec):
     if total < 4:
         problem("GET /report counts %d pizzas, at least 4 went through" % total)
     c.request("cheese-reporter", "HEAD", "/report", 200)
+    check_pipeline(c)
+
+
+HOPS = ["sauce-service", "cheese-service", "meat-service", "veggie-service", "pizza-service",
+        "cheese-reporter"]
+
+
+def check_pipeline(c):
+    """GET /pipeline: the default hops, each ready with a lag of its partitions'."""
+    p = "pizza-service"
+    a = c.request(p, "GET", "/pipeline", 200)
+    if a and isinstance(a.json, dict):
+        hops = a.json.get("hops") or []
+        if [h.get("stage") for h in hops] != HOPS:
+            problem("GET /pipeline: hops %r, expected %r" % ([h.get("stage") for h in hops], HOPS))
+        for h in hops:
+            if h.get("lag") != sum(x.get("lag", 0) for x in h.get("partitions", [])):
+                problem("GET /pipeline: %s's lag is not its partitions' sum" % h.get("stage"))
+            if h.get("ready") is not True:
+                problem("GET /pipeline: %s not ready: %r" % (h.get("stage"), h))
+    c.request(p, "HEAD", "/pipeline", 200)
+    c.request(p, "GET", "/pipeline?any=1", 200)
+
+
+def await_pipeline(c, status, within):
+    """Asks GET /pipeline until it answers status (a sample can be served for
+    a while after Kafka goes, and a failed one is remembered for an interval)."""
+    deadline = time.monotonic() + within
+    while True:
+        a = c.request("pizza-service", "GET", "/pipeline", {200, 503})
+        if (a and a.status == status) or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    if not a or a.status != status:
+        problem("GET /pipeline did not answer %d within %d s" % (status, within))
+    elif status == 503 and not a.headers.get("retry-after"):
+        problem("GET /pipeline 503 without Retry-After")
+    elif status == 503 and "Kafka" not in (a.json or {}).get("error", ""):
+        problem("GET /pipeline 503: error %r does not name Kafka" % (a.json or {}).get("error"))
 
 
 def phase_stalled(c, spec, cont_pid):
@@ -731,6 +770,7 @@ def phase_outage(c, spec):
     if getattr(c, "state_order", None):
         c.request("pizza-service", "GET", "/order/" + c.state_order, 200)
     c.request("cheese-reporter", "GET", "/report", 200)
+    await_pipeline(c, 503, 30)
 
 
 def phase_restoring(c, spec):
@@ -750,6 +790,7 @@ def phase_restoring(c, spec):
         problem("cheese-reporter /ready while restoring: reason %r" % a.json.get("reason"))
     c.request("cheese-reporter", "GET", "/report", 503)
     c.request("cheese-reporter", "HEAD", "/report", 503)
+    await_pipeline(c, 503, 30)
 
 
 def phase_recovered(c, spec):
@@ -760,6 +801,7 @@ def phase_recovered(c, spec):
     c.request("cheese-reporter", "GET", "/report", 200)
     for d in c.ports:
         c.request(d, "GET", "/ready", 200)
+    await_pipeline(c, 200, 30)
 
 
 PHASES = {"normal": phase_normal, "stalled": phase_stalled, "outage": phase_outage,
