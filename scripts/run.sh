@@ -80,7 +80,7 @@ for _ in $(seq 1 150); do
 done
 cat >&2 <<'TRY'
 
-run: all services up. Try:
+run: all services up. Open http://localhost:5000/ in a browser, or try:
   curl -i -X POST localhost:5000/order/3
   curl -s localhost:5000/order/<order_id> | jq .
   curl -s localhost:5001/report | jq .

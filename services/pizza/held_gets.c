@@ -40,9 +40,9 @@ static void held_get_answer_all(struct orders *o, struct held_get *list) {
 }
 
 enum http_result held_gets_hold(struct held_gets *g, struct orders *o, struct http_req *r,
-                                const char *id, long seconds) {
+                                const char *id, long seconds, long after) {
     size_t len;
-    int complete = 0;
+    struct orders_progress now = {0, 0};
     struct held_get *h = NULL;
     if (seconds <= 0) { /* a plain GET */
         held_get_answer(o, r, id);
@@ -53,14 +53,16 @@ enum http_result held_gets_hold(struct held_gets *g, struct orders *o, struct ht
      * finds it (and then the lock, held until the GET is listed) or ran
      * before this render, which then sees the order complete. Counting after
      * the render let a completion in between go unseen: the GET waited out
-     * its deadline for a complete order. */
+     * its deadline for a complete order. The same holds for any pizza. */
     pthread_mutex_lock(&g->lock);
     atomic_fetch_add(&g->pending, 1);
-    char *body = orders_render(o, id, &len, &complete);
-    int hold = body && !complete && !g->closed && (h = calloc(1, sizeof(*h))) != NULL;
+    char *body = orders_render(o, id, &len, &now);
+    int hold = body && !now.complete && now.pizzas <= after && !g->closed &&
+               (h = calloc(1, sizeof(*h))) != NULL;
     if (hold) {
         h->req = r;
         h->deadline_ms = clock_now_ms() + seconds * 1000;
+        h->after = after;
         strcpy(h->id, id); /* a valid order id fits */
         h->next = g->list;
         g->list = h;
@@ -76,13 +78,18 @@ enum http_result held_gets_hold(struct held_gets *g, struct orders *o, struct ht
     return HTTP_DONE;
 }
 
-/* Moves the GETs that match (id, else a deadline before now_ms) out of the list. */
-static struct held_get *held_gets_take(struct held_gets *g, const char *id, long long now_ms) {
+/* Moves the GETs that match out of the list: those of id that progress
+ * satisfies (NULL: the order is gone), else those whose deadline is before
+ * now_ms. */
+static struct held_get *held_gets_take(struct held_gets *g, const char *id,
+                                       const struct orders_progress *progress, long long now_ms) {
     struct held_get *taken = NULL;
     pthread_mutex_lock(&g->lock);
     for (struct held_get **p = &g->list; *p;) {
         struct held_get *h = *p;
-        int match = id ? strcmp(h->id, id) == 0 : h->deadline_ms <= now_ms;
+        int match = id ? strcmp(h->id, id) == 0 &&
+                             (!progress || progress->complete || progress->pizzas > h->after)
+                       : h->deadline_ms <= now_ms;
         if (match) {
             *p = h->next;
             h->next = taken;
@@ -97,11 +104,14 @@ static struct held_get *held_gets_take(struct held_gets *g, const char *id, long
 }
 
 void held_gets_wake(struct held_gets *g, struct orders *o, const char *id) {
-    if (atomic_load(&g->pending) > 0) held_get_answer_all(o, held_gets_take(g, id, 0));
+    struct orders_progress now;
+    if (atomic_load(&g->pending) == 0) return;
+    int known = orders_progress(o, id, &now) == 0;
+    held_get_answer_all(o, held_gets_take(g, id, known ? &now : NULL, 0));
 }
 
 void held_gets_expire(struct held_gets *g, struct orders *o, long long now_ms) {
-    if (atomic_load(&g->pending) > 0) held_get_answer_all(o, held_gets_take(g, NULL, now_ms));
+    if (atomic_load(&g->pending) > 0) held_get_answer_all(o, held_gets_take(g, NULL, NULL, now_ms));
 }
 
 void held_gets_close(struct held_gets *g, struct orders *o) {

@@ -1,5 +1,6 @@
 #ifndef PIZZA_HELD_GETS_H
 #define PIZZA_HELD_GETS_H
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -7,15 +8,17 @@
 #include "orders.h"
 #include "parse.h"
 
-/* GET /order/{id}?wait=SECONDS of a pending order: held as a suspended
- * connection, not a thread, until its order's last pizza arrives or its
- * deadline passes. HTTP threads hold them (held_gets_hold); the main loop
- * answers them (wake, expire, close). Thread-safe. */
+/* GET /order/{id}?wait=SECONDS[&after=N] of a pending order: held as a
+ * suspended connection, not a thread, until its order's last pizza arrives
+ * (with after: until it has more than N pizzas) or its deadline passes.
+ * HTTP threads hold them (held_gets_hold); the main loop answers them (wake,
+ * expire, close). Thread-safe. */
 
 /* One GET held until its order completes or its deadline. */
 struct held_get {
     struct http_req *req;
     long long deadline_ms; /* clock_now_ms() clock */
+    long after;            /* answered once the order has more pizzas than this */
     struct held_get *next;
     char id[PIZZA_ORDER_ID_MAX + 1];
 };
@@ -30,12 +33,16 @@ struct held_gets {
 void held_gets_init(struct held_gets *g);
 void held_gets_destroy(struct held_gets *g); /* none may be held: held_gets_close first */
 
-/** Answers r at once when order id is unknown (404) or complete, or when
- * seconds is 0; else holds r until held_gets_wake() or the deadline.
- * @returns HTTP_ASYNC when held, else HTTP_DONE. */
+/* held_gets_hold's after when the GET waits for the order to complete */
+#define HELD_GETS_UNTIL_COMPLETE LONG_MAX
+
+/** Answers r at once when order id is unknown (404), complete or has more
+ * than after pizzas, or when seconds is 0; else holds r until
+ * held_gets_wake() or the deadline. @returns HTTP_ASYNC when held, else
+ * HTTP_DONE. */
 enum http_result held_gets_hold(struct held_gets *g, struct orders *o, struct http_req *r,
-                                const char *id, long seconds);
-/** Answers the GETs held for id, which just completed. */
+                                const char *id, long seconds, long after);
+/** Answers the GETs held for id that its pizza just stored satisfies. */
 void held_gets_wake(struct held_gets *g, struct orders *o, const char *id);
 /** Answers the GETs whose deadline passed with the order as it is. */
 void held_gets_expire(struct held_gets *g, struct orders *o, long long now_ms);

@@ -123,8 +123,8 @@ static enum http_result order_post(struct http_req *r, const char *param, void *
 
 static enum http_result order_get(struct http_req *r, const char *param, void *arg) {
     struct pizza_service *ps = arg;
-    const char *wait = http_query(r, "wait");
-    long seconds = 0;
+    const char *wait = http_query(r, "wait"), *after = http_query(r, "after");
+    long seconds = 0, pizzas = HELD_GETS_UNTIL_COMPLETE;
     if (!parse_is_order_id(param)) {
         http_reply_error(r, 400, "malformed order id: expected 1 to %d of [A-Za-z0-9_-]",
                          PIZZA_ORDER_ID_MAX);
@@ -135,15 +135,21 @@ static enum http_result order_get(struct http_req *r, const char *param, void *a
                          ps->set.max_wait_s);
         return HTTP_DONE;
     }
+    if (after && parse_uint(after, ps->set.max_count, &pizzas) == -1) {
+        http_reply_error(r, 400, "after must be a whole number of pizzas from 0 to %ld",
+                         ps->set.max_count);
+        return HTTP_DONE;
+    }
     /* an order not restored yet is not unknown */
     if (!order_http_serving(ps)) return order_reject(r, "restoring state");
-    return held_gets_hold(&ps->desk.gets, ps->orders, r, param, seconds);
+    return held_gets_hold(&ps->desk.gets, ps->orders, r, param, seconds, pizzas);
 }
 
 int order_http_start(struct pizza_service *ps) {
-    const struct http_route routes[] = {
+    struct http_route routes[2 + WEB_PAGE_FILES] = {
         {"POST", "/order/*", order_post, ps},
         {"GET", "/order/*", order_get, ps},
     };
+    web_page_routes(&ps->web, routes + 2);
     return service_start_http(&ps->svc, routes, sizeof(routes) / sizeof(routes[0]));
 }

@@ -51,8 +51,8 @@ int order_log_pizza(struct pizza_service *ps, const char *order_id, const char *
     return order_log_send(ps, order_id, pizza_id, json, len, "pizza", traceparent, err, sz);
 }
 
-/* An order completed: wakes its long-polling GETs; the instance that took
- * it times it (restored orders are not timed: they completed long ago). */
+/* An order completed: the instance that took it times it (restored orders
+ * are not timed: they completed long ago). */
 static void order_log_completed(struct pizza_service *ps, const char *order_id,
                                 const struct orders_completion *done, struct log_where w) {
     struct trace_ctx c;
@@ -61,7 +61,6 @@ static void order_log_completed(struct pizza_service *ps, const char *order_id,
         histogram_observe(ps->main.completion_seconds,
                           (double)(clock_wall_ms() - done->created_ms) / 1000.0);
     log_at(LOG_DEBUG, &w, "order %s complete", order_id);
-    held_gets_wake(&ps->desk.gets, ps->orders, order_id);
 }
 
 static void order_log_count(struct pizza_service *ps, enum orders_rc rc, const char *order_id,
@@ -70,6 +69,7 @@ static void order_log_count(struct pizza_service *ps, enum orders_rc rc, const c
     case ORDERS_OK:
         metric_add(ps->main.pizzas_done, 1);
         if (done->completed) order_log_completed(ps, order_id, done, *w);
+        held_gets_wake(&ps->desk.gets, ps->orders, order_id); /* after= GETs: any pizza */
         break;
     case ORDERS_DUPLICATE:
         metric_add(ps->main.pizzas_dup, 1);

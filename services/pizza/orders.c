@@ -250,13 +250,27 @@ static char *order_render(const struct order *ord, size_t *len) {
     return out;
 }
 
-char *orders_render(struct orders *o, const char *id, size_t *len, int *complete) {
+static void order_progress(const struct order *ord, struct orders_progress *progress) {
+    progress->pizzas = ord ? ord->n_pizzas : 0;
+    progress->complete = ord && ord->n_pizzas == ord->count;
+}
+
+char *orders_render(struct orders *o, const char *id, size_t *len,
+                    struct orders_progress *progress) {
     pthread_mutex_lock(&o->lock);
     struct order *ord = *orders_slot(o, id);
     char *out = ord ? order_render(ord, len) : NULL;
-    if (complete) *complete = ord && ord->n_pizzas == ord->count;
+    if (progress) order_progress(ord, progress);
     pthread_mutex_unlock(&o->lock);
     return out;
+}
+
+int orders_progress(struct orders *o, const char *id, struct orders_progress *progress) {
+    pthread_mutex_lock(&o->lock);
+    struct order *ord = *orders_slot(o, id);
+    order_progress(ord, progress);
+    pthread_mutex_unlock(&o->lock);
+    return ord ? 0 : -1;
 }
 
 size_t orders_expire(struct orders *o, long long cutoff_ms) {

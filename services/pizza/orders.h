@@ -74,10 +74,18 @@ enum orders_rc orders_add_pizza(struct orders *o, const char *order_id, const ch
                                 struct orders_completion *done);
 /** Drops complete orders that completed before cutoff_ms. @returns how many. */
 size_t orders_expire(struct orders *o, long long cutoff_ms);
+/* How far an order is. */
+struct orders_progress {
+    long pizzas; /* stored so far */
+    int complete;
+};
 /** {"id","count","status":"pending"|"complete","traceparent"?,"pizzas":[...]};
- * *complete (may be NULL) tells the status.
+ * *progress (may be NULL) tells how far it is.
  * @returns malloc'd text (caller frees), or NULL for an unknown order or no memory. */
-char *orders_render(struct orders *o, const char *id, size_t *len, int *complete);
+char *orders_render(struct orders *o, const char *id, size_t *len,
+                    struct orders_progress *progress);
+/** @returns 0 with *progress set, or -1 for an unknown order. */
+int orders_progress(struct orders *o, const char *id, struct orders_progress *progress);
 
 struct orders_stats {
     size_t pending, complete; /* orders */

@@ -98,6 +98,10 @@ static int pizza_open(struct pizza_service *ps) {
         log_error("out of memory");
         return -1;
     }
+    if (web_page_init(&ps->web, NULL) == -1) {
+        log_error("out of memory");
+        return -1;
+    }
     pizza_register_metrics(ps);
     if (pizza_main_open(ps) == -1) return -1;
     ps->svc.ready = pizza_ready;
@@ -136,6 +140,7 @@ int pizza_shutdown(struct pizza_service *ps, int init_rc) {
     service_shutdown(&ps->svc);
     orders_free(ps->orders);
     ratelimit_free(ps->post_limit);
+    web_page_free(&ps->web);
     order_desk_destroy(&ps->desk);
     if (init_rc == 0) log_info("stopped");
     return rc;

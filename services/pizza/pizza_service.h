@@ -6,6 +6,7 @@
 #include "pizza_main.h"
 #include "ratelimit.h"
 #include "service.h"
+#include "web_page.h"
 
 /* pizza-service: takes orders over HTTP and collects finished pizzas.
  *
@@ -47,6 +48,7 @@ struct pizza_service {
     struct orders *orders;
     struct ratelimit *post_limit; /* NULL: POSTs not rate limited */
     struct metric *posts_limited, *posts_busy;
+    struct web_page web;
     /* HTTP threads and the main thread, behind its locks */
     struct order_desk desk;
     /* the main thread's alone */
@@ -63,7 +65,7 @@ int pizza_init(struct pizza_service *ps, int argc, char **argv);
 int pizza_shutdown(struct pizza_service *ps, int init_rc);
 
 /* order_http.c: HTTP threads */
-/** Starts HTTP with POST and GET /order. @returns 0, or -1 (logged). */
+/** Starts HTTP with POST and GET /order and the page. @returns 0, or -1 (logged). */
 int order_http_start(struct pizza_service *ps);
 
 #endif

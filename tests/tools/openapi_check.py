@@ -544,11 +544,11 @@ def every_daemon_basics(c, spec):
             c.request(d, "GET", path, 200)
             c.request(d, "HEAD", path, 200)
             c.request(d, "GET", path + "?x=1", 200)  # a query string is ignored
-        for path in ("/", "/nope", "/health/", "//health", "/health/x", "/Health", "/order",
+        for path in ("/nope", "/health/", "//health", "/health/x", "/Health", "/order",
                      "/orders", "/order/1/extra", "/report/", "/metrics.json", "/ready%2F"):
             c.request(d, "GET", path, 404)
         c.request(d, "POST", "/nope", 404)
-        c.request(d, "DELETE", "/", 404)
+        c.request(d, "DELETE", "/nope", 404)
         for template in documented:
             item = spec.paths()[template]
             concrete = re.sub(r"{[^}]+}", "1", template)
@@ -606,8 +606,33 @@ def phase_normal(c, spec):
         for w in ("-1", "31", "abc", "", "007", "1.5", "+1", "1e1", "%201", "99999999999999999999"):
             c.request(p, "GET", "/order/%s?wait=%s" % (oid, w), 400)
         c.request(p, "GET", "/order/%s?wait" % oid, 400)
+        for after in ("-1", "101", "abc", "", "007"):
+            c.request(p, "GET", "/order/%s?wait=1&after=%s" % (oid, after), 400)
+        b = c.request(p, "GET", "/order/%s?wait=20&after=2" % oid, 200)  # has 3 > 2: at once
+        if b and b.elapsed > 2:
+            problem("GET ?wait=20&after=2 of an order with 3 pizzas took %.1f s" % b.elapsed)
         c.request(p, "GET", "/order/%s?other=1" % oid, 200)
         c.state_order = oid
+    # after=N: the long poll answers at the first pizza past N, not at completion
+    a = c.request(p, "POST", "/order/100", 201)
+    if a and a.json:
+        b = c.request(p, "GET", "/order/%s?wait=20&after=0" % a.json.get("order_id"), 200)
+        if b and b.json and not 1 <= len(b.json.get("pizzas", [])) <= 100:
+            problem("GET ?wait=20&after=0 answered with %d pizzas"
+                    % len(b.json.get("pizzas", [])))
+    # the page and its files: whole, and only what the page needs
+    page = c.request(p, "GET", "/", 200)
+    if page:
+        html = page.body.decode("utf-8", "replace")
+        for needed in ('src="app.js"', 'href="app.css"', 'name="report-url"'):
+            if needed not in html:
+                problem("GET /: the page lacks %s" % needed)
+        if re.search(r'(src|href)="(https?:)?//', html):
+            problem("GET /: the page loads something from another host")
+    for path in ("/", "/app.js", "/app.css"):
+        c.request(p, "HEAD", path, 200)
+    c.request(p, "GET", "/app.js", 200)
+    c.request(p, "GET", "/app.css", 200)
     # traceparent: a valid one is continued, anything else starts a new trace
     given = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
     a = c.request(p, "POST", "/order/1", 201, headers={"traceparent": given})

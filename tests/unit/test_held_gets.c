@@ -23,16 +23,26 @@
 
 /* ---- stubs: the order store */
 static atomic_int order_complete; /* what the stub store says about ORDER */
+static atomic_long order_pizzas;  /* and how many pizzas it has */
 static atomic_int renders;        /* orders_render calls */
 static void (*after_first_render)(void);
 
-char *orders_render(struct orders *o, const char *id, size_t *len, int *complete) {
+int orders_progress(struct orders *o, const char *id, struct orders_progress *progress) {
+    (void)o;
+    if (strcmp(id, ORDER) != 0) return -1;
+    progress->complete = atomic_load(&order_complete);
+    progress->pizzas = atomic_load(&order_pizzas);
+    return 0;
+}
+
+char *orders_render(struct orders *o, const char *id, size_t *len,
+                    struct orders_progress *progress) {
     (void)o;
     if (strcmp(id, ORDER) != 0) return NULL;
     int done = atomic_load(&order_complete);
     char *out = strdup(done ? "{\"status\":\"complete\"}" : "{\"status\":\"pending\"}");
     *len = strlen(out);
-    if (complete) *complete = done;
+    if (progress) orders_progress(o, id, progress);
     if (atomic_fetch_add(&renders, 1) == 0 && after_first_render) after_first_render();
     return out;
 }
@@ -88,6 +98,7 @@ static int setup(void **state) {
     (void)state;
     held_gets_init(&gets);
     atomic_store(&order_complete, 0);
+    atomic_store(&order_pizzas, 0);
     atomic_store(&renders, 0);
     atomic_store(&completer_done, 0);
     after_first_render = NULL;
@@ -107,7 +118,7 @@ static void completion_right_after_the_look_wakes_the_get(void **state) {
     (void)state;
     struct http_req r = {0};
     after_first_render = complete_during_get;
-    enum http_result res = held_gets_hold(&gets, NULL, &r, ORDER, 30);
+    enum http_result res = held_gets_hold(&gets, NULL, &r, ORDER, 30, HELD_GETS_UNTIL_COMPLETE);
     pthread_join(completer, NULL);
     if (res == HTTP_DONE) { /* also fine: answered complete without holding */
         assert_int_equal(200, atomic_load(&r.status));
@@ -123,7 +134,8 @@ static void completion_right_after_the_look_wakes_the_get(void **state) {
 static void pending_order_is_held_until_woken(void **state) {
     (void)state;
     struct http_req r = {0};
-    assert_int_equal(HTTP_ASYNC, held_gets_hold(&gets, NULL, &r, ORDER, 30));
+    assert_int_equal(HTTP_ASYNC,
+                     held_gets_hold(&gets, NULL, &r, ORDER, 30, HELD_GETS_UNTIL_COMPLETE));
     assert_int_equal(0, atomic_load(&r.status));
     assert_int_equal(1, atomic_load(&gets.pending));
     atomic_store(&order_complete, 1);
@@ -137,10 +149,12 @@ static void complete_or_unknown_answer_at_once(void **state) {
     (void)state;
     struct http_req done = {0}, unknown = {0};
     atomic_store(&order_complete, 1);
-    assert_int_equal(HTTP_DONE, held_gets_hold(&gets, NULL, &done, ORDER, 30));
+    assert_int_equal(HTTP_DONE,
+                     held_gets_hold(&gets, NULL, &done, ORDER, 30, HELD_GETS_UNTIL_COMPLETE));
     assert_int_equal(200, atomic_load(&done.status));
-    assert_int_equal(HTTP_DONE, held_gets_hold(&gets, NULL, &unknown,
-                                               "00000000-0000-4000-8000-000000000000", 30));
+    assert_int_equal(HTTP_DONE,
+                     held_gets_hold(&gets, NULL, &unknown, "00000000-0000-4000-8000-000000000000",
+                                    30, HELD_GETS_UNTIL_COMPLETE));
     assert_int_equal(404, atomic_load(&unknown.status));
     assert_int_equal(0, atomic_load(&gets.pending)); /* nothing left counted */
 }
@@ -148,13 +162,45 @@ static void complete_or_unknown_answer_at_once(void **state) {
 static void deadline_answers_pending(void **state) {
     (void)state;
     struct http_req r = {0};
-    assert_int_equal(HTTP_ASYNC, held_gets_hold(&gets, NULL, &r, ORDER, 1));
+    assert_int_equal(HTTP_ASYNC,
+                     held_gets_hold(&gets, NULL, &r, ORDER, 1, HELD_GETS_UNTIL_COMPLETE));
     held_gets_expire(&gets, NULL, clock_now_ms());
     assert_int_equal(0, atomic_load(&r.status)); /* not yet */
     held_gets_expire(&gets, NULL, clock_now_ms() + 1000);
     assert_int_equal(200, atomic_load(&r.status));
     assert_string_equal("{\"status\":\"pending\"}", r.body);
     assert_int_equal(0, atomic_load(&gets.pending));
+}
+
+/* ?after=N: a pizza beyond the N the client has answers; one it has does not. */
+static void after_is_answered_by_a_further_pizza(void **state) {
+    (void)state;
+    struct http_req r = {0}, behind = {0};
+    atomic_store(&order_pizzas, 1);
+    assert_int_equal(HTTP_DONE, held_gets_hold(&gets, NULL, &behind, ORDER, 30, 0));
+    assert_int_equal(200, atomic_load(&behind.status)); /* it has 1 > 0 already */
+    assert_int_equal(HTTP_ASYNC, held_gets_hold(&gets, NULL, &r, ORDER, 30, 2));
+    atomic_store(&order_pizzas, 2);
+    held_gets_wake(&gets, NULL, ORDER);
+    assert_int_equal(0, atomic_load(&r.status)); /* 2 is not more than 2 */
+    atomic_store(&order_pizzas, 3);
+    held_gets_wake(&gets, NULL, ORDER);
+    assert_int_equal(200, atomic_load(&r.status));
+    assert_int_equal(0, atomic_load(&gets.pending));
+}
+
+/* Without after, a pizza that does not complete the order answers nothing. */
+static void until_complete_ignores_progress(void **state) {
+    (void)state;
+    struct http_req r = {0};
+    assert_int_equal(HTTP_ASYNC,
+                     held_gets_hold(&gets, NULL, &r, ORDER, 30, HELD_GETS_UNTIL_COMPLETE));
+    atomic_store(&order_pizzas, 5);
+    held_gets_wake(&gets, NULL, ORDER);
+    assert_int_equal(0, atomic_load(&r.status));
+    atomic_store(&order_complete, 1);
+    held_gets_wake(&gets, NULL, ORDER);
+    assert_int_equal(200, atomic_load(&r.status));
 }
 
 int main(void) {
@@ -164,6 +210,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(pending_order_is_held_until_woken, setup, teardown),
         cmocka_unit_test_setup_teardown(complete_or_unknown_answer_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(deadline_answers_pending, setup, teardown),
+        cmocka_unit_test_setup_teardown(after_is_answered_by_a_further_pizza, setup, teardown),
+        cmocka_unit_test_setup_teardown(until_complete_ignores_progress, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -432,7 +432,7 @@ static void origin_is_kept_and_completion_reported(void **state) {
     const struct order_origin origin = {tp, 1};
     char json[] = "{\"id\":\"x\"}";
     struct orders_completion done = {.completed = 7};
-    int complete = -1;
+    struct orders_progress progress = {-1, -1};
     size_t len;
     assert_int_equal(orders_create(o, "traced", 2, 1000, &origin), ORDERS_OK);
     json_t *doc = render_doc(o, "traced");
@@ -441,16 +441,18 @@ static void origin_is_kept_and_completion_reported(void **state) {
     assert_int_equal(orders_add_pizza(o, "traced", "p1", json, strlen(json), 1500, &done),
                      ORDERS_OK);
     assert_int_equal(done.completed, 0);
-    free(orders_render(o, "traced", &len, &complete));
-    assert_int_equal(complete, 0);
+    free(orders_render(o, "traced", &len, &progress));
+    assert_int_equal(progress.complete, 0);
+    assert_int_equal(progress.pizzas, 1);
     assert_int_equal(orders_add_pizza(o, "traced", "p2", json, strlen(json), 2500, &done),
                      ORDERS_OK);
     assert_int_equal(done.completed, 1);
     assert_int_equal(done.created_ms, 1000);
     assert_int_equal(done.local, 1);
     assert_string_equal(done.traceparent, tp);
-    free(orders_render(o, "traced", &len, &complete));
-    assert_int_equal(complete, 1);
+    free(orders_render(o, "traced", &len, &progress));
+    assert_int_equal(progress.complete, 1);
+    assert_int_equal(progress.pizzas, 2);
     assert_int_equal(orders_add_pizza(o, "traced", "p2", json, strlen(json), 2600, &done),
                      ORDERS_DUPLICATE);
     assert_int_equal(done.completed, 0); /* a redelivery completes nothing */
