@@ -73,9 +73,11 @@ async function control(cmd) {
 const problems = []; // what fails the test: unprovoked errors of any kind
 const provoked = new Set(); // "STATUS URL" of the error answers a step provoked
 let allowance = null; // {why, test(url, status)} while a step provokes errors
+let closing = false; // set before the browser closes: what it aborts then is no error
 const provokedLog = [];
 
 function allowedAnswer(url, status) {
+  if (closing) return true;
   if (provoked.has(`${status} ${url}`)) return true;
   if (allowance && allowance.test(new URL(url), status)) {
     provoked.add(`${status} ${url}`);
@@ -86,9 +88,9 @@ function allowedAnswer(url, status) {
 }
 
 function watch(page) {
-  page.on('pageerror', (err) => problems.push(`page error: ${err.stack || err}`));
+  page.on('pageerror', (err) => closing || problems.push(`page error: ${err.stack || err}`));
   page.on('console', (msg) => {
-    if (msg.type() !== 'error') return;
+    if (msg.type() !== 'error' || closing) return;
     // Chrome logs every error answer of a fetch: fine when the step provoked it
     const m = /^Failed to load resource: the server responded with a status of (\d+)/.exec(msg.text());
     const url = msg.location().url;
@@ -103,7 +105,7 @@ function watch(page) {
   page.on('requestfailed', (req) => {
     const why = req.failure()?.errorText ?? '?';
     // a fetch the page cancels itself (a long poll it replaces, a reload) is no failure
-    if (why === 'net::ERR_ABORTED') return;
+    if (why === 'net::ERR_ABORTED' || closing) return;
     problems.push(`request failed: ${req.method()} ${req.url()}: ${why}`);
   });
 }
@@ -539,7 +541,7 @@ async function main() {
     }
   }
   // nothing after this counts: closing aborts the page's requests
-  page.removeAllListeners();
+  closing = true;
   await browser.close().catch(() => {});
   clearTimeout(watchdog);
   process.exit(rc);
