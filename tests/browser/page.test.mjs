@@ -114,10 +114,17 @@ function watch(page) {
   });
 }
 
+// each distinct problem once, with how often it was seen
+function summary(list) {
+  const seen = new Map();
+  for (const p of list) seen.set(p, (seen.get(p) ?? 0) + 1);
+  return [...seen].map(([p, n]) => (n > 1 ? `${p} (${n} times)` : p)).join('\n  ');
+}
+
 function checkProblems(step) {
   if (problems.length === 0) return;
   const all = problems.splice(0);
-  assert.fail(`${step}: ${all.length} unexpected error(s) in the browser:\n  ${all.join('\n  ')}`);
+  assert.fail(`${step}: ${all.length} unexpected error(s) in the browser:\n  ${summary(all)}`);
 }
 
 // runs fn while error answers that match test(url, status) are expected
@@ -539,7 +546,7 @@ async function main() {
   } catch (err) {
     rc = 1;
     console.error(`page.test: FAIL: ${err.stack || err}`);
-    if (problems.length) console.error(`page.test: also seen in the browser:\n  ${problems.join('\n  ')}`);
+    if (problems.length) console.error(`page.test: also seen in the browser:\n  ${summary(problems)}`);
     try {
       await page.screenshot({ path: path.join(ARTIFACTS, 'failure.png'), fullPage: true, timeout: 10000 });
       fs.writeFileSync(path.join(ARTIFACTS, 'failure.html'), await page.content());
