@@ -238,10 +238,10 @@ async function placeOrder(page, count, how = 'click') {
 
 // the order is listed, newest first, then complete with exactly its pizzas,
 // each showing its toppings (checked against GET /order/{id} and the menus)
-async function expectOrderCompletes(page, id, count) {
-  await until(`order ${id} listed first in #orders`, async () => {
+async function expectOrderCompletes(page, id, count, newest = true) {
+  await until(`order ${id} listed ${newest ? 'first ' : ''}in #orders`, async () => {
     const s = await snapshot(page);
-    return [s.orders[0]?.id === id, s.orders.slice(0, 3)];
+    return [newest ? s.orders[0]?.id === id : s.orders.some((o) => o.id === id), s.orders.slice(0, 3)];
   });
   const done = await until(
     `order ${id} complete with ${count} pizzas in #orders`,
@@ -428,12 +428,24 @@ async function run(page) {
   placed = await placeOrder(page, 2);
   assert.equal(placed.status, 201, `POST /order/2 with meat-service stopped: ${JSON.stringify(placed.body)}`);
   const stuck = placed.body.order_id;
-  await until('meat-service lag > 0 in #pipeline-table', async () => {
+  // td.lag's text is the number, maybe with digit grouping ("1,234")
+  const shown = (h) => h && h.lag !== '' && Number(h.lagText.replace(/[^0-9]/g, '')) === Number(h.lag);
+  const lag1 = await until('meat-service lag > 0 in #pipeline-table', async () => {
     const h = meat(await snapshot(page));
-    return [h && Number(h.lag) > 0 && h.lagText === h.lag && h.ready === 'not ready' && h.stalled, h];
+    return [h && Number(h.lag) > 0 && shown(h) && h.ready === 'not ready' && h.stalled, h];
+  });
+  // and it keeps growing while the stage is away: the view is live
+  placed = await placeOrder(page, 3);
+  assert.equal(placed.status, 201, `POST /order/3 with meat-service stopped: ${JSON.stringify(placed.body)}`);
+  const stuck2 = placed.body.order_id;
+  await until(`meat-service lag above ${lag1.lag} after 3 more pizzas`, async () => {
+    const h = meat(await snapshot(page));
+    return [h && Number(h.lag) > Number(lag1.lag) && shown(h) && h.ready === 'not ready' && h.stalled, h];
   });
   s = await snapshot(page);
-  assert.equal(s.orders.find((o) => o.id === stuck)?.status, 'pending', 'order waiting for meat-service');
+  for (const id of [stuck, stuck2]) {
+    assert.equal(s.orders.find((o) => o.id === id)?.status, 'pending', `order ${id} waiting for meat-service`);
+  }
   stepDone();
   step = 'meat-service restarted: lag drains';
   await control('start meat-service');
@@ -441,8 +453,11 @@ async function run(page) {
     const h = meat(await snapshot(page));
     return [h && h.lag === '0' && h.ready === 'ready' && !h.stalled, h];
   }, ORDER_MS);
-  await expectOrderCompletes(page, stuck, 2);
-  after = await expectChart(page, counts, 2);
+  await expectOrderCompletes(page, stuck2, 3);
+  await expectOrderCompletes(page, stuck, 2, false);
+  s = await snapshot(page);
+  assert.deepEqual(s.orders.slice(0, 2).map((o) => o.id), [stuck2, stuck], 'newest order first in #orders');
+  after = await expectChart(page, counts, 5);
   counts = after.chart;
   stepDone();
 
