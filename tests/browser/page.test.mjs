@@ -1,10 +1,23 @@
 // The web page of pizza-service in a real browser (run by page.sh, which owns
 // the broker and the daemons): Debian's chromium, headless, driven with
 // playwright-core over CDP; axe-core for accessibility. Plain node (18 and
-// later) with node:assert, no test runner. The DOM it selects on is issue 19's
-// contract (README "Web page"). Any console error, page error, failed request or
-// HTTP error answer that the step did not provoke fails the test, as does any
-// axe violation of impact serious or critical.
+// later) with node:assert, no test runner. Any console error, page error,
+// failed request (but one the page cancels itself) or HTTP error answer that
+// the step did not provoke fails the test, as does any axe violation of impact
+// serious or critical.
+//
+// The DOM it selects on (the page's contract with its tests):
+//   form#order-form: label[for=count] "Pizzas", input#count (type=text,
+//     inputmode=numeric), button#place (type=submit) "Place order"
+//   #message (role=status, aria-live=polite): the last outcome in words, class
+//     error (the server's 400 error text; a 503 says "Kafka" or its error) or ok
+//   ul#orders > li.order[data-order-id] (newest first, kept in localStorage):
+//     .order-id, .order-status ("pending" | "complete"), .order-count,
+//     ul.pizzas > li.pizza (its sauce, cheese, meats, veggies in words)
+//   #report-chart .bar[data-cheese][data-count]; #report-status ("updated ...")
+//   table#pipeline-table tbody > tr.hop[data-stage] (class stalled when not
+//     ready): td.lag[data-lag], td.rate, td.dlq[data-dlq], td.ready ("ready" |
+//     "not ready"); #pipeline-status (an outage in words)
 //
 // Environment (page.sh sets it): PIZZA_URL (http://127.0.0.1:PORT), REPORT_URL
 // (cheese-reporter's /report), CONTROL_REQ / CONTROL_REP (fifos to page.sh),
