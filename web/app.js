@@ -267,7 +267,7 @@ async function refreshPipeline() {
   } else {
     status.textContent = res.status === 0
       ? `pizza-service cannot be reached (${res.error}).`
-      : `Kafka cannot be asked for the pipeline right now: ${errorText(res)}.`;
+      : `The pipeline cannot be read right now: ${errorText(res)}.`;
     status.className = 'hint error';
     // the last sample is all there is: grey it out rather than show it as now
     for (const row of document.querySelectorAll('tr.hop')) {
