@@ -27,9 +27,11 @@ assert_error 400 GET "$pizza/order/$(printf 'a%.0s' {1..65})"
 assert_error 400 GET "$pizza/order/bad%20id"
 assert_error 400 GET "$pizza/order/"
 
-for path in / /orders /order /order/1/extra /report /nope "/health/x"; do
+for path in /orders /order /order/1/extra /report /nope "/health/x" /index.html /app.js/ /APP.JS; do
     assert_error 404 GET "$pizza$path"
 done
+assert_error 404 GET "$report/" # the page is pizza-service's alone
+assert_error 405 POST "$pizza/"
 assert_error 404 POST "$report/order/1"
 # invalid UTF-8 in the echoed path (or a character cut by its 100-byte
 # limit): still a 404 with a JSON body, never a 503
