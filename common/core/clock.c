@@ -1,5 +1,6 @@
 #include "clock.h"
 
+#include <errno.h>
 #include <time.h>
 
 static long long clock_ms(clockid_t id) {
@@ -14,4 +15,20 @@ long long clock_now_ms(void) {
 
 long long clock_wall_ms(void) {
     return clock_ms(CLOCK_REALTIME);
+}
+
+int clock_cond_init(pthread_cond_t *cond) {
+    pthread_condattr_t attr;
+    int rc = pthread_condattr_init(&attr);
+    if (rc != 0) return rc;
+    rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    if (rc == 0) rc = pthread_cond_init(cond, &attr);
+    pthread_condattr_destroy(&attr);
+    return rc;
+}
+
+int clock_cond_wait_until(pthread_cond_t *cond, pthread_mutex_t *lock, long long when_ms) {
+    if (when_ms <= clock_now_ms()) return ETIMEDOUT;
+    const struct timespec until = {(time_t)(when_ms / 1000), (long)(when_ms % 1000) * 1000000L};
+    return pthread_cond_timedwait(cond, lock, &until);
 }

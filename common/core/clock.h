@@ -1,5 +1,6 @@
 #ifndef PIZZA_CLOCK_H
 #define PIZZA_CLOCK_H
+#include <pthread.h>
 
 /* The two clocks every layer reads: a monotonic one for timeouts, deadlines
  * and intervals, and the wall clock for what is compared with Kafka
@@ -9,5 +10,13 @@
 long long clock_now_ms(void);
 /** Milliseconds since the epoch, as Kafka timestamps count. */
 long long clock_wall_ms(void);
+
+/* Condition variables timed on clock_now_ms()'s clock, so a wall-clock step
+ * neither cuts a wait short nor stretches it. */
+/** @returns 0, or an errno value. */
+int clock_cond_init(pthread_cond_t *cond);
+/** pthread_cond_timedwait until when_ms (clock_now_ms()); returns at once
+ * when that has passed. @returns 0 when signalled, ETIMEDOUT, or an error. */
+int clock_cond_wait_until(pthread_cond_t *cond, pthread_mutex_t *lock, long long when_ms);
 
 #endif

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 
 /* How often the watchdog looks: a deadline is enforced this much late at most. */
 #define HTTP_WATCH_PERIOD_MS 250
@@ -53,12 +52,7 @@ static void *http_deadlines_run(void *arg) {
     pthread_mutex_lock(&d->lock);
     while (!d->stopping) {
         http_deadlines_enforce(d, clock_now_ms());
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_nsec += HTTP_WATCH_PERIOD_MS * 1000000L;
-        until.tv_sec += until.tv_nsec / 1000000000L;
-        until.tv_nsec %= 1000000000L;
-        pthread_cond_timedwait(&d->wake, &d->lock, &until);
+        clock_cond_wait_until(&d->wake, &d->lock, clock_now_ms() + HTTP_WATCH_PERIOD_MS);
     }
     pthread_mutex_unlock(&d->lock);
     return NULL;
@@ -66,7 +60,6 @@ static void *http_deadlines_run(void *arg) {
 
 struct http_deadlines *http_deadlines_start(unsigned request_timeout_s, char *errstr, size_t sz) {
     struct http_deadlines *d = calloc(1, sizeof(*d));
-    pthread_condattr_t attr;
     if (!d) {
         snprintf(errstr, sz, "out of memory");
         return NULL;
@@ -78,11 +71,12 @@ struct http_deadlines *http_deadlines_start(unsigned request_timeout_s, char *er
         METRIC_COUNTER, "pizza_http_request_timeouts_total",
         "HTTP connections closed because a request did not arrive whole within request_timeout_s",
         NULL);
+    if (clock_cond_init(&d->wake) != 0) {
+        snprintf(errstr, sz, "cannot make the request watchdog's condition variable");
+        free(d);
+        return NULL;
+    }
     pthread_mutex_init(&d->lock, NULL);
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&d->wake, &attr);
-    pthread_condattr_destroy(&attr);
     int rc = pthread_create(&d->thread, NULL, http_deadlines_run, d);
     if (rc != 0) {
         snprintf(errstr, sz, "cannot start the request watchdog: %s", strerror(rc));

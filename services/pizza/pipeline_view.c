@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* An idle worker closes its Kafka client after this long without requests:
  * its broker threads and connections then cost nothing either. */
@@ -123,17 +122,7 @@ static void pv_refresh(struct pipeline_view *v) {
 }
 
 static void pv_wait_until(struct pipeline_view *v, long long when_ms) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    long long wait = when_ms - clock_now_ms();
-    if (wait <= 0) return;
-    ts.tv_sec += (time_t)(wait / 1000);
-    ts.tv_nsec += (long)(wait % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    pthread_cond_timedwait(&v->wake, &v->lock, &ts);
+    clock_cond_wait_until(&v->wake, &v->lock, when_ms);
 }
 
 /* Samples while requests wait, at most once per refresh_ms; idle, sleeps
@@ -164,17 +153,12 @@ static void *pv_run(void *arg) {
 }
 
 static int pv_init_sync(struct pipeline_view *v) {
-    pthread_condattr_t attr;
-    if (pthread_condattr_init(&attr)) return -1;
-    int rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) || pthread_cond_init(&v->wake, &attr)
-                 ? -1
-                 : 0;
-    pthread_condattr_destroy(&attr);
-    if (rc == 0 && pthread_mutex_init(&v->lock, NULL)) {
+    if (clock_cond_init(&v->wake) != 0) return -1;
+    if (pthread_mutex_init(&v->lock, NULL) != 0) {
         pthread_cond_destroy(&v->wake);
-        rc = -1;
+        return -1;
     }
-    return rc;
+    return 0;
 }
 
 struct pipeline_view *pipeline_view_new(const struct cfg *cfg, const char *client_id,
