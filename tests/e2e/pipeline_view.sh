@@ -70,8 +70,12 @@ assert_eq '[0,0,0,1,0,0]' "$(jq -c '[.hops[].dead_letters]' "$WORK/poisoned")" "
 # one after the other may straddle an interval's end: under ASan on a loaded
 # machine they did.)
 start=$(lib_now_ms)
-for i in $(seq 1 20); do sample >"$WORK/viewer.$i" & done
-wait
+viewers=()
+for i in $(seq 1 20); do
+    sample >"$WORK/viewer.$i" &
+    viewers+=($!)
+done
+wait "${viewers[@]}" # not a bare wait: the daemons are this shell's children too
 assert_eq 20 "$(cat "$WORK"/viewer.* | jq -r .updated_at | grep -c .)" "viewers answered"
 spanned=$((($(lib_now_ms) - start) / 1000 + 2))
 distinct=$(cat "$WORK"/viewer.* | jq -r .updated_at | sort -u | wc -l)
