@@ -1,6 +1,7 @@
 #include "clock.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <time.h>
 
 static long long clock_ms(clockid_t id) {
@@ -15,6 +16,14 @@ long long clock_now_ms(void) {
 
 long long clock_wall_ms(void) {
     return clock_ms(CLOCK_REALTIME);
+}
+
+void clock_format_utc(long long wall_ms, char out[CLOCK_UTC_LEN]) {
+    time_t t = (time_t)(wall_ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    size_t n = strftime(out, CLOCK_UTC_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, CLOCK_UTC_LEN - n, ".%03lldZ", wall_ms % 1000);
 }
 
 int clock_cond_init(pthread_cond_t *cond) {

@@ -11,6 +11,11 @@ long long clock_now_ms(void);
 /** Milliseconds since the epoch, as Kafka timestamps count. */
 long long clock_wall_ms(void);
 
+/* "2026-11-29T20:30:00.123Z" and its terminating NUL */
+#define CLOCK_UTC_LEN 25
+/** Formats wall_ms (clock_wall_ms()) as RFC 3339 UTC with milliseconds. */
+void clock_format_utc(long long wall_ms, char out[CLOCK_UTC_LEN]);
+
 /* Condition variables timed on clock_now_ms()'s clock, so a wall-clock step
  * neither cuts a wait short nor stretches it. */
 /** @returns 0, or an errno value. */

@@ -1,11 +1,11 @@
 #include "log.h"
 
+#include "clock.h"
 #include "json_scan.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #define PIZZA_LOG_LINE_MAX 4096
@@ -86,14 +86,10 @@ static size_t log_append(char *dst, size_t pos, size_t cap, const char *fmt, ...
 }
 
 static size_t log_head(char *line, size_t cap, enum log_level level) {
-    struct timespec ts;
-    struct tm tm;
-    char when[32];
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-    size_t pos = log_append(line, 0, cap, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"service\":\"",
-                            when, ts.tv_nsec / 1000000, log_level_names[level]);
+    char when[CLOCK_UTC_LEN];
+    clock_format_utc(clock_wall_ms(), when);
+    size_t pos = log_append(line, 0, cap, "{\"ts\":\"%s\",\"level\":\"%s\",\"service\":\"", when,
+                            log_level_names[level]);
     pos = log_escape(line, pos, cap, log_service, -1);
     return log_append(line, pos, cap, "\",\"msg\":\"");
 }

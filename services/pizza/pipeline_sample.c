@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* Past this many offsets a partition's lag is the offset gap (commit markers
  * included) rather than the records read: reading them all would cost more
@@ -195,18 +194,10 @@ static json_t *hop_json(const struct hop_state *h, long long interval_ms) {
                      "dead_letters", (json_int_t)h->dlq.count);
 }
 
-static void format_utc(long long ms, char out[32]) {
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, 32 - n, ".%03lldZ", ms % 1000);
-}
-
 static char *sample_json(struct pipeline_sample *s, long long now_ms) {
     long long interval = s->prev_ms ? now_ms - s->prev_ms : 0;
-    char at[32];
-    format_utc(clock_wall_ms(), at);
+    char at[CLOCK_UTC_LEN];
+    clock_format_utc(clock_wall_ms(), at);
     json_t *hops = json_array();
     for (size_t i = 0; i < s->n; i++)
         json_array_append_new(hops, hop_json(&s->hops[i], interval));

@@ -65,11 +65,21 @@ static void a_signal_ends_the_wait(void **state) {
     pthread_cond_destroy(&signalled);
 }
 
+static void utc_has_milliseconds(void **state) {
+    (void)state;
+    char out[CLOCK_UTC_LEN];
+    clock_format_utc(1796070600123LL, out);
+    assert_string_equal("2026-11-30T20:30:00.123Z", out);
+    clock_format_utc(0, out);
+    assert_string_equal("1970-01-01T00:00:00.000Z", out);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(past_deadline_returns_at_once),
         cmocka_unit_test(waits_until_the_deadline),
         cmocka_unit_test(a_signal_ends_the_wait),
+        cmocka_unit_test(utc_has_milliseconds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
