@@ -54,8 +54,10 @@ enum http_result held_gets_hold(struct held_gets *g, struct orders *o, struct ht
      * before this render, which then sees the order complete. Counting after
      * the render let a completion in between go unseen: the GET waited out
      * its deadline for a complete order. The same holds for any pizza. */
+    int with_after = after != HELD_GETS_UNTIL_COMPLETE;
     pthread_mutex_lock(&g->lock);
     atomic_fetch_add(&g->pending, 1);
+    atomic_fetch_add(&g->afters, with_after);
     char *body = orders_render(o, id, &len, &now);
     int hold = body && !now.complete && now.pizzas <= after && !g->closed &&
                (h = calloc(1, sizeof(*h))) != NULL;
@@ -68,6 +70,7 @@ enum http_result held_gets_hold(struct held_gets *g, struct orders *o, struct ht
         g->list = h;
     } else {
         atomic_fetch_sub(&g->pending, 1);
+        atomic_fetch_sub(&g->afters, with_after);
     }
     pthread_mutex_unlock(&g->lock);
     if (hold) {
@@ -95,6 +98,7 @@ static struct held_get *held_gets_take(struct held_gets *g, const char *id,
             h->next = taken;
             taken = h;
             atomic_fetch_sub(&g->pending, 1);
+            atomic_fetch_sub(&g->afters, h->after != HELD_GETS_UNTIL_COMPLETE);
         } else {
             p = &h->next;
         }
@@ -103,9 +107,10 @@ static struct held_get *held_gets_take(struct held_gets *g, const char *id,
     return taken;
 }
 
-void held_gets_wake(struct held_gets *g, struct orders *o, const char *id) {
+void held_gets_wake(struct held_gets *g, struct orders *o, const char *id, int completed) {
     struct orders_progress now;
-    if (atomic_load(&g->pending) == 0) return;
+    /* both read after the pizza was stored: see held_gets_hold */
+    if (atomic_load(&g->pending) == 0 || (!completed && atomic_load(&g->afters) == 0)) return;
     int known = orders_progress(o, id, &now) == 0;
     held_get_answer_all(o, held_gets_take(g, id, known ? &now : NULL, 0));
 }
@@ -120,6 +125,7 @@ void held_gets_close(struct held_gets *g, struct orders *o) {
     struct held_get *all = g->list;
     g->list = NULL;
     atomic_store(&g->pending, 0);
+    atomic_store(&g->afters, 0);
     pthread_mutex_unlock(&g->lock);
     held_get_answer_all(o, all);
 }

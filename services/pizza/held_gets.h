@@ -28,6 +28,7 @@ struct held_gets {
     struct held_get *list; /* under lock; few (at most one per connection) */
     int closed;            /* under lock; shutting down: answer at once */
     atomic_int pending;    /* listed or being listed: wake and expire skip the lock at 0 */
+    atomic_int afters;     /* of those, with an after: at 0 only completions wake */
 };
 
 void held_gets_init(struct held_gets *g);
@@ -42,8 +43,10 @@ void held_gets_destroy(struct held_gets *g); /* none may be held: held_gets_clos
  * HTTP_DONE. */
 enum http_result held_gets_hold(struct held_gets *g, struct orders *o, struct http_req *r,
                                 const char *id, long seconds, long after);
-/** Answers the GETs held for id that its pizza just stored satisfies. */
-void held_gets_wake(struct held_gets *g, struct orders *o, const char *id);
+/** Answers the GETs held for id that its pizza just stored satisfies;
+ * completed tells whether that pizza completed the order. Costs nothing when
+ * no GET is held, and only the completing pizza when no GET waits with after. */
+void held_gets_wake(struct held_gets *g, struct orders *o, const char *id, int completed);
 /** Answers the GETs whose deadline passed with the order as it is. */
 void held_gets_expire(struct held_gets *g, struct orders *o, long long now_ms);
 /** Answers every held GET, and every later one at once (shutting down). */

@@ -69,7 +69,7 @@ static void order_log_count(struct pizza_service *ps, enum orders_rc rc, const c
     case ORDERS_OK:
         metric_add(ps->main.pizzas_done, 1);
         if (done->completed) order_log_completed(ps, order_id, done, *w);
-        held_gets_wake(&ps->desk.gets, ps->orders, order_id); /* after= GETs: any pizza */
+        held_gets_wake(&ps->desk.gets, ps->orders, order_id, done->completed);
         break;
     case ORDERS_DUPLICATE:
         metric_add(ps->main.pizzas_dup, 1);

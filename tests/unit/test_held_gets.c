@@ -25,10 +25,12 @@
 static atomic_int order_complete; /* what the stub store says about ORDER */
 static atomic_long order_pizzas;  /* and how many pizzas it has */
 static atomic_int renders;        /* orders_render calls */
+static atomic_int progress_looks; /* orders_progress calls */
 static void (*after_first_render)(void);
 
 int orders_progress(struct orders *o, const char *id, struct orders_progress *progress) {
     (void)o;
+    atomic_fetch_add(&progress_looks, 1);
     if (strcmp(id, ORDER) != 0) return -1;
     progress->complete = atomic_load(&order_complete);
     progress->pizzas = atomic_load(&order_pizzas);
@@ -80,7 +82,7 @@ static atomic_int completer_done;
 static void *complete_order(void *arg) {
     (void)arg;
     atomic_store(&order_complete, 1);
-    held_gets_wake(&gets, NULL, ORDER);
+    held_gets_wake(&gets, NULL, ORDER, 1);
     atomic_store(&completer_done, 1);
     return NULL;
 }
@@ -100,6 +102,7 @@ static int setup(void **state) {
     atomic_store(&order_complete, 0);
     atomic_store(&order_pizzas, 0);
     atomic_store(&renders, 0);
+    atomic_store(&progress_looks, 0);
     atomic_store(&completer_done, 0);
     after_first_render = NULL;
     return 0;
@@ -139,7 +142,7 @@ static void pending_order_is_held_until_woken(void **state) {
     assert_int_equal(0, atomic_load(&r.status));
     assert_int_equal(1, atomic_load(&gets.pending));
     atomic_store(&order_complete, 1);
-    held_gets_wake(&gets, NULL, ORDER);
+    held_gets_wake(&gets, NULL, ORDER, 1);
     assert_int_equal(200, atomic_load(&r.status));
     assert_string_equal("{\"status\":\"complete\"}", r.body);
     assert_int_equal(0, atomic_load(&gets.pending));
@@ -181,10 +184,10 @@ static void after_is_answered_by_a_further_pizza(void **state) {
     assert_int_equal(200, atomic_load(&behind.status)); /* it has 1 > 0 already */
     assert_int_equal(HTTP_ASYNC, held_gets_hold(&gets, NULL, &r, ORDER, 30, 2));
     atomic_store(&order_pizzas, 2);
-    held_gets_wake(&gets, NULL, ORDER);
+    held_gets_wake(&gets, NULL, ORDER, 0);
     assert_int_equal(0, atomic_load(&r.status)); /* 2 is not more than 2 */
     atomic_store(&order_pizzas, 3);
-    held_gets_wake(&gets, NULL, ORDER);
+    held_gets_wake(&gets, NULL, ORDER, 0);
     assert_int_equal(200, atomic_load(&r.status));
     assert_int_equal(0, atomic_load(&gets.pending));
 }
@@ -196,10 +199,13 @@ static void until_complete_ignores_progress(void **state) {
     assert_int_equal(HTTP_ASYNC,
                      held_gets_hold(&gets, NULL, &r, ORDER, 30, HELD_GETS_UNTIL_COMPLETE));
     atomic_store(&order_pizzas, 5);
-    held_gets_wake(&gets, NULL, ORDER);
+    int looks = atomic_load(&progress_looks);
+    held_gets_wake(&gets, NULL, ORDER, 0);
     assert_int_equal(0, atomic_load(&r.status));
+    /* no GET waits with after: a pizza that completes nothing costs no look */
+    assert_int_equal(looks, atomic_load(&progress_looks));
     atomic_store(&order_complete, 1);
-    held_gets_wake(&gets, NULL, ORDER);
+    held_gets_wake(&gets, NULL, ORDER, 1);
     assert_int_equal(200, atomic_load(&r.status));
 }
 
