@@ -10,10 +10,12 @@
 #           mock-fetch-wake.patch (a waiting Fetch is answered when data
 #           arrives), mock-describe-groups.patch (DescribeGroups, for
 #           GET /pipeline). Minimal features: no TLS, SASL, zstd, lz4 or curl.
-#   client  the daemons' where the system's librdkafka is older than 2.4.0
+#   client  the daemons' where the system's librdkafka is older than 2.6.1
 #           (third_party/librdkafka): main-loop-timeout.patch (upstream's fix
-#           of rdk:main's busy loop). Debian's features: TLS, SASL, zstd, lz4,
-#           zlib (no curl, as Debian's package). CMake picks it (PIZZA_RDKAFKA).
+#           of rdk:main's busy loop), scram-client-final-nonce.patch (upstream's
+#           fix of the SCRAM login Kafka 4.x refuses). Debian's features: TLS,
+#           SASL, zstd, lz4, zlib (no curl, as Debian's package). CMake picks
+#           it (PIZZA_RDKAFKA).
 #
 #   librdkafka.sh fetch                download the source package into .deps/
 #                                      (network; scripts/deps.sh runs it)
