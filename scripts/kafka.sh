@@ -2,6 +2,7 @@
 # A local Apache Kafka (KRaft) for the tests, the benchmark and local runs.
 #
 #   kafka.sh start DIR [--brokers N] [--partitions P] [--replication R] [--owner PID]
+#                [--secure [--user NAME]...]
 #       Formats N nodes under DIR and starts them on free loopback ports (N=1:
 #       one combined controller+broker; N>1: every node is both, an N-voter
 #       quorum), then creates every topic the daemons use by running the
@@ -9,6 +10,14 @@
 #       kafka-topics. Prints one line, bootstrap.servers=HOST:PORT[,...], once
 #       the cluster is ready. --owner PID: the cluster stops itself when PID ends
 #       (a test killed by its runner leaves no broker behind).
+#       --secure: clients speak SASL_SSL only (a CA and broker certificate made
+#       now, under DIR/cluster/tls; SCRAM-SHA-512 users admin and each --user
+#       NAME, default the six daemons, with random passwords), and the
+#       StandardAuthorizer denies what no ACL allows (admin is the super user;
+#       grant the daemons theirs with scripts/kafka-acls.sh). DIR/cluster/
+#       holds the CA (tls/ca.pem), each user's password (users/NAME) and
+#       admin's client settings for kcat (admin.kcat) and Kafka's tools
+#       (admin.properties); the bin/ tools use them.
 #   kafka.sh stop DIR                 SIGTERM every node, SIGKILL after BROKER_STOP_S (10)
 #   kafka.sh broker-kill DIR ID       kill -9 one node; its data stays
 #   kafka.sh broker-stop DIR ID       SIGTERM one node (controlled shutdown), then SIGKILL
@@ -16,6 +25,8 @@
 #                                     and data; returns once it is back in the cluster
 #   kafka.sh topic DIR NAME PARTITIONS [--config K=V]...   create one more topic
 #   kafka.sh bootstrap DIR            print the bootstrap.servers line again
+#   kafka.sh acls DIR ARGS...         scripts/kafka-acls.sh ARGS as admin, with
+#                                     this cluster's kafka-acls
 #   kafka.sh pids DIR                 the running nodes' pids, one per line
 #   kafka.sh fetch                    only fetch the pinned Kafka (prints its jar dir)
 #
@@ -63,6 +74,7 @@ ensure_packages() {
     command -v mvn >/dev/null || missing+=(maven)
     command -v kcat >/dev/null || missing+=(kcat)
     command -v jq >/dev/null || missing+=(jq)
+    command -v openssl >/dev/null || missing+=(openssl) # --secure
     /usr/bin/python3 -c 'import yaml' 2>/dev/null || missing+=(python3-yaml)
     ((${#missing[@]} == 0)) && return 0
     local as_root=()
@@ -141,15 +153,17 @@ write_node_config() { # DIR ID NODES REPLICATION
     done <"$dir/cluster/ports"
     read -r _ bport cport < <(awk -v id="$id" '$1 == id' "$dir/cluster/ports")
     ((rf >= 3)) && min_isr=2
+    local client=PLAINTEXT
+    is_secure "$dir" && client=SASL_SSL
     cat >"$dir/node-$id/server.properties" <<EOF
 # written by scripts/kafka.sh start
 process.roles=broker,controller
 node.id=$id
 controller.quorum.voters=$voters
-listeners=PLAINTEXT://127.0.0.1:$bport,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$bport
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-inter.broker.listener.name=PLAINTEXT
+listeners=$client://127.0.0.1:$bport,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=$client://127.0.0.1:$bport
+listener.security.protocol.map=$client:$client,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=$client
 controller.listener.names=CONTROLLER
 log.dirs=$dir/node-$id/data
 # as the compose broker: topics come from the topics job, never from a client
@@ -167,6 +181,105 @@ transaction.state.log.min.isr=$min_isr
 offsets.topic.num.partitions=6
 transaction.state.log.num.partitions=6
 EOF
+    is_secure "$dir" || return 0
+    local tls=$dir/cluster/tls f plain=""
+    for f in "$dir"/cluster/users/*; do plain+=" user_${f##*/}=\"$(cat "$f")\""; done
+    cat >>"$dir/node-$id/server.properties" <<EOF
+# --secure: clients and brokers authenticate over TLS with SCRAM-SHA-512 (the
+# brokers as admin), or PLAIN with the same users and passwords (what the
+# system's kcat can use: librdkafka before 2.6.1 cannot log in to Kafka 4 with
+# SCRAM); the controller listener stays plaintext on loopback, and its
+# principal, ANONYMOUS, is the controllers' and brokers' own
+sasl.enabled.mechanisms=SCRAM-SHA-512,PLAIN
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="$(user_password "$dir" admin)";
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="$(user_password "$dir" admin)"$plain;
+ssl.keystore.type=PEM
+ssl.keystore.location=$tls/broker.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$tls/ca.pem
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+super.users=User:admin;User:ANONYMOUS
+EOF
+}
+
+# ------------------------------------------------------------------ --secure
+
+is_secure() { [[ -f $1/cluster/secure ]]; }
+
+user_password() { # DIR NAME
+    [[ -f $1/cluster/users/$2 ]] || die "$1: no user '$2' (start --secure --user $2)"
+    cat "$1/cluster/users/$2"
+}
+
+# make_tls DIR: a CA and the brokers' certificate (127.0.0.1 and localhost),
+# made for this cluster, so no key is ever committed or reused.
+make_tls() {
+    local tls=$1/cluster/tls
+    mkdir -p "$tls"
+    chmod 700 "$tls"
+    (
+        cd "$tls"
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
+            -subj "/CN=pizza test CA" -keyout ca.key -out ca.pem
+        openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=localhost" \
+            -keyout broker.key -out broker.csr
+        openssl x509 -req -in broker.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 -out broker.crt \
+            -extfile <(printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n')
+        # Kafka's PEM keystore: the PKCS#8 key, then the certificate
+        cat broker.key broker.crt >broker.pem
+    ) >"$1/cluster/tls.log" 2>&1 || { cat "$1/cluster/tls.log" >&2; die "openssl could not make the certificates"; }
+}
+
+# make_users DIR NAME...: admin and NAME..., each with a random password in
+# DIR/cluster/users/NAME, and admin's client settings.
+make_users() {
+    local dir=$1 name tls=$1/cluster/tls
+    shift
+    mkdir -p "$dir/cluster/users"
+    chmod 700 "$dir/cluster/users"
+    for name in admin "$@"; do
+        [[ $name =~ ^[A-Za-z0-9._-]+$ ]] || die "--user: '$name' is not a plain user name"
+        (umask 077 && head -c 18 /dev/urandom | base64 | tr '+/' '-_' >"$dir/cluster/users/$name")
+    done
+    (
+        umask 077
+        cat >"$dir/cluster/admin.kcat" <<EOF
+security.protocol=SASL_SSL
+sasl.mechanisms=PLAIN
+sasl.username=admin
+sasl.password=$(user_password "$dir" admin)
+ssl.ca.location=$tls/ca.pem
+EOF
+        cat >"$dir/cluster/admin.properties" <<EOF
+security.protocol=SASL_SSL
+sasl.mechanism=SCRAM-SHA-512
+sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="$(user_password "$dir" admin)";
+ssl.truststore.type=PEM
+ssl.truststore.location=$tls/ca.pem
+EOF
+    )
+}
+
+# scram_args DIR: kafka-storage format's --add-scram for every user (the
+# brokers need admin's before they can talk to each other), one per line
+scram_args() {
+    local f
+    is_secure "$1" || return 0
+    for f in "$1"/cluster/users/*; do
+        printf -- '--add-scram\nSCRAM-SHA-512=[name="%s",password="%s"]\n' "${f##*/}" "$(cat "$f")"
+    done
+}
+
+# kcat_conf DIR: kcat's arguments to reach the cluster as admin
+kcat_conf() {
+    if is_secure "$1"; then printf -- '-F\n%s\n' "$1/cluster/admin.kcat"; fi
+}
+
+# admin_conf DIR: a Kafka tool's arguments to reach the cluster as admin
+admin_conf() {
+    if is_secure "$1"; then printf -- '--command-config\n%s\n' "$1/cluster/admin.properties"; fi
 }
 
 # node_launch DIR ID: starts one formatted node in its own session, detached.
@@ -241,21 +354,29 @@ rootLogger.appenderRef.err.ref = STDERR
 EOF
 }
 
-# The topics job's kafka-topics.sh: the fetched tool behind the name the
-# compose script calls.
+# The topics job's kafka-topics.sh (the fetched tool behind the name the
+# compose script calls), kafka-acls.sh and kafka-configs.sh; on a --secure
+# cluster they connect as admin.
 write_tools() { # DIR
+    local name class conf
     mkdir -p "$1/bin"
-    cat >"$1/bin/kafka-topics.sh" <<EOF
+    conf=$(admin_conf "$1" | tr '\n' ' ')
+    for name in kafka-topics:TopicCommand kafka-acls:AclCommand kafka-configs:ConfigCommand; do
+        class=${name#*:}
+        cat >"$1/bin/${name%:*}.sh" <<EOF
 #!/usr/bin/env bash
-exec bash "$root/scripts/kafka.sh" tool "$1" org.apache.kafka.tools.TopicCommand "\$@"
+exec bash "$root/scripts/kafka.sh" tool "$1" org.apache.kafka.tools.$class "\$@" $conf
 EOF
-    chmod +x "$1/bin/kafka-topics.sh"
+        chmod +x "$1/bin/${name%:*}.sh"
+    done
 }
 
 # brokers_up DIR WANT: the cluster's metadata lists at least WANT brokers.
 brokers_up() {
-    local n
-    n=$(kcat -L -J -m 5 -b "$(cluster_get "$1" bootstrap)" 2>/dev/null | jq '.brokers | length' 2>/dev/null)
+    local n conf
+    mapfile -t conf < <(kcat_conf "$1")
+    n=$(kcat "${conf[@]}" -L -J -m 5 -b "$(cluster_get "$1" bootstrap)" 2>/dev/null |
+        jq '.brokers | length' 2>/dev/null)
     ((${n:-0} >= $2))
 }
 
@@ -263,9 +384,10 @@ brokers_up() {
 # lists itself (a restarted broker does once it has caught up with the
 # cluster's metadata and registered again).
 node_back() {
-    local port
+    local port conf
     port=$(awk -v id="$2" '$1 == id { print $2 }' "$1/cluster/ports")
-    kcat -L -J -m 5 -b "127.0.0.1:$port" 2>/dev/null |
+    mapfile -t conf < <(kcat_conf "$1")
+    kcat "${conf[@]}" -L -J -m 5 -b "127.0.0.1:$port" 2>/dev/null |
         jq -e --argjson id "$2" 'any(.brokers[]; .id == $id)' >/dev/null 2>&1
 }
 
@@ -324,9 +446,11 @@ start_owner_watch() { # DIR OWNER_PID
 }
 
 cmd_start() {
-    local dir="" nodes=1 partitions=6 rf="" owner="" id ports=() i libs attempt
+    local dir="" nodes=1 partitions=6 rf="" owner="" id ports=() i libs attempt secure="" users=()
     while (($#)); do
         case $1 in
+        --secure) secure=1; shift ;;
+        --user) users+=("${2:-}"); shift 2 ;;
         --brokers) nodes=${2:-}; shift 2 ;;
         --partitions) partitions=${2:-}; shift 2 ;;
         --replication) rf=${2:-}; shift 2 ;;
@@ -341,6 +465,8 @@ cmd_start() {
     rf=${rf:-$((nodes < 3 ? nodes : 3))}
     [[ $rf =~ ^[1-9]$ ]] && ((rf <= nodes)) || die "--replication must be 1..$nodes"
     [[ -z $owner || $owner =~ ^[0-9]+$ ]] || die "--owner must be a pid"
+    [[ -n $secure || ${#users[@]} -eq 0 ]] || die "--user needs --secure"
+    ((${#users[@]})) || users=(pizza-service sauce-service cheese-service meat-service veggie-service cheese-reporter)
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
     [[ ! -f $dir/cluster/ports ]] || die "$dir already holds a cluster (kafka.sh stop $dir)"
@@ -357,19 +483,25 @@ cmd_start() {
             bootstrap+="${bootstrap:+,}127.0.0.1:${ports[2 * i]}"
         done
         echo "$bootstrap" >"$dir/cluster/bootstrap"
+        if [[ -n $secure ]]; then
+            touch "$dir/cluster/secure"
+            make_tls "$dir"
+            make_users "$dir" "${users[@]}"
+        fi
         write_log_configs "$dir"
         write_tools "$dir"
         local cluster_id
         # a KRaft cluster id: 16 random bytes, URL-safe base64 without padding
         cluster_id=${BROKER_CLUSTER_ID:-$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')}
-        local formats=() logs=()
+        local formats=() logs=() scram=()
+        mapfile -t scram < <(scram_args "$dir")
         for ((id = 1; id <= nodes; id++)); do
             mkdir -p "$dir/node-$id"
             write_node_config "$dir" "$id" "$nodes" "$rf"
             logs+=("$dir/node-$id/format.log")
             # --cluster-id=ID: an id may start with '-', which the tool would
             # take for an option
-            tool "$dir" kafka.tools.StorageTool format --cluster-id="$cluster_id" \
+            tool "$dir" kafka.tools.StorageTool format --cluster-id="$cluster_id" "${scram[@]}" \
                 -c "$dir/node-$id/server.properties" >"${logs[-1]}" 2>&1 &
             formats+=($!)
         done
@@ -474,10 +606,19 @@ cmd_broker_start() {
 }
 
 cmd_topic() { # DIR NAME PARTITIONS [--config K=V]...
-    local dir=$1 name=$2 parts=$3
+    local dir=$1 name=$2 parts=$3 conf
     shift 3
+    mapfile -t conf < <(admin_conf "$dir")
     tool "$dir" org.apache.kafka.tools.TopicCommand --bootstrap-server "$(cluster_get "$dir" bootstrap)" \
-        --create --topic "$name" --partitions "$parts" "$@" >/dev/null
+        "${conf[@]}" --create --topic "$name" --partitions "$parts" "$@" >/dev/null
+}
+
+cmd_acls() { # DIR ARGS...
+    local dir=$1
+    shift
+    [[ -d $dir/bin ]] || die "$dir: no cluster here"
+    KAFKA_ACLS=$dir/bin/kafka-acls.sh exec bash "$root/scripts/kafka-acls.sh" \
+        --bootstrap-server "$(cluster_get "$dir" bootstrap)" "$@"
 }
 
 cmd_pids() {
@@ -497,6 +638,7 @@ broker-stop) (($# == 2)) || usage; cmd_broker_stop "$@" ;;
 broker-start) (($# == 2)) || usage; cmd_broker_start "$@" ;;
 topic) (($# >= 3)) || usage; cmd_topic "$@" ;;
 bootstrap) (($# == 1)) || usage; echo "bootstrap.servers=$(cluster_get "$1" bootstrap)" ;;
+acls) (($# >= 2)) || usage; cmd_acls "$@" ;;
 pids) (($# == 1)) || usage; cmd_pids "$1" ;;
 fetch) (($# == 0)) || usage; kafka_libs ;;
 tool) (($# >= 2)) || usage; tool "$@" ;; # internal: the bin/ wrappers

@@ -19,6 +19,12 @@
 #               from scripts/kafka.sh, its data under $WORK/kafka. start_broker
 #               takes the same options on both, and broker_cmd's "broker down
 #               ID" / "broker up ID" become a kill -9 / restart of that node.
+#   LIB_KAFKA_SECURE  non-empty (with PIZZA_BROKER=kafka): the cluster takes
+#               SASL_SSL only, under ACLs (kafka.sh start --secure). Every
+#               daemon logs in as its own SCRAM-SHA-512 user through
+#               config/examples/sasl-scram.env and gets what
+#               scripts/kafka-acls.sh grants it (LIB_KAFKA_ACLS=none: nothing;
+#               lib_kafka_acls grants or revokes). kcat here is admin (KCAT_CONFIG).
 
 #
 # Rules for tests:
@@ -57,6 +63,11 @@ LIB_BROKER_KIND=${PIZZA_BROKER:-dev}
     exit 1
 }
 LIB_KAFKA_DIR= # the running real-Kafka cluster's directory
+LIB_KAFKA_SECURE=${LIB_KAFKA_SECURE:-}
+[[ -z $LIB_KAFKA_SECURE || $LIB_BROKER_KIND == kafka ]] || {
+    echo "lib.sh: LIB_KAFKA_SECURE needs PIZZA_BROKER=kafka" >&2
+    exit 1
+}
 
 # ---------------------------------------------------------------- reporting
 
@@ -313,11 +324,16 @@ lib_kafka_start() {
     done
     LIB_KAFKA_DIR=$WORK/kafka
     line=$(bash "$PIZZA_ROOT/scripts/kafka.sh" start "$LIB_KAFKA_DIR" --brokers "$nodes" \
-        --partitions "$partitions" ${rf:+--replication "$rf"} --owner $$ 2>>"$WORK/broker.log") ||
+        --partitions "$partitions" ${rf:+--replication "$rf"} ${LIB_KAFKA_SECURE:+--secure} \
+        --owner $$ 2>>"$WORK/broker.log") ||
         fail "scripts/kafka.sh start failed: $(tail -n 5 "$WORK/broker.log")"
     [[ $line == bootstrap.servers=* ]] || fail "scripts/kafka.sh start printed '$line'"
     KAFKA_BOOTSTRAP_SERVERS=${line#bootstrap.servers=}
     export KAFKA_BOOTSTRAP_SERVERS
+    if [[ -n $LIB_KAFKA_SECURE ]]; then
+        export KCAT_CONFIG=$LIB_KAFKA_DIR/cluster/admin.kcat
+        [[ ${LIB_KAFKA_ACLS:-all} == none ]] || lib_kafka_acls grant "${LIB_DAEMONS[@]}"
+    fi
     for t in "${topics[@]}"; do
         [[ $t == *:* ]] || t+=":$partitions"
         assert_eq ok "$(lib_kafka_cmd topic "${t%%:*}" "${t##*:}")" "creating topic $t"
@@ -338,6 +354,49 @@ lib_kafka_cmd() {
     "topic "*) bash "$kafka" topic "$LIB_KAFKA_DIR" "${@:2}" 2>"$err" ;; # NAME PARTS [--config K=V]...
     *) echo "error: '$*' has no real-Kafka equivalent"; return 0 ;;
     esac && echo ok || echo "error: $(tail -n 1 "$err")"
+}
+
+# lib_kafka_acls ARGS...: scripts/kafka-acls.sh ARGS on the secured cluster,
+# as its admin (e.g. lib_kafka_acls revoke meat-service --only group).
+lib_kafka_acls() {
+    [[ -n $LIB_KAFKA_SECURE && -n $LIB_KAFKA_DIR ]] || fail "lib_kafka_acls: no secured cluster"
+    bash "$PIZZA_ROOT/scripts/kafka.sh" acls "$LIB_KAFKA_DIR" "$@" >>"$WORK/acls.log" 2>&1 ||
+        fail "kafka-acls.sh $* failed: $(tail -n 5 "$WORK/acls.log")"
+}
+
+# lib_kafka_password NAME: a user's password on the secured cluster
+lib_kafka_password() { cat "$LIB_KAFKA_DIR/cluster/users/$1"; }
+
+# lib_kafka_client_env NAME: exports, in a daemon's subshell, what
+# config/examples/sasl-scram.env gives daemon NAME: its own user, password and
+# the cluster's CA (LIB_KAFKA_USER, LIB_KAFKA_PASSWORD, LIB_KAFKA_CA override
+# them, e.g. a wrong password or a CA the brokers' certificate is not from).
+lib_kafka_client_env() {
+    BOOTSTRAP=$KAFKA_BOOTSTRAP_SERVERS
+    SASL_USERNAME=${LIB_KAFKA_USER:-$1}
+    SASL_PASSWORD=${LIB_KAFKA_PASSWORD:-$(lib_kafka_password "$SASL_USERNAME")}
+    CLUSTER_CA_FILE=${LIB_KAFKA_CA:-$LIB_KAFKA_DIR/cluster/tls/ca.pem}
+    set -a
+    # shellcheck source=/dev/null
+    . "$PIZZA_ROOT/config/examples/sasl-scram.env"
+    set +a
+}
+
+# assert_no_secrets: no password of the secured cluster's users appears in any
+# log of this test or in any running daemon's /metrics.
+assert_no_secrets() {
+    local f pw name
+    for f in "$LIB_KAFKA_DIR"/cluster/users/*; do
+        pw=$(cat "$f")
+        for name in "${!LIB_PORTS[@]}"; do
+            curl -sf --max-time 5 "http://127.0.0.1:${LIB_PORTS[$name]}/metrics" | grep -qF -- "$pw" &&
+                fail "${f##*/}'s password is in $name's /metrics"
+        done
+        for name in "${LIB_DAEMONS[@]}"; do
+            grep -lF -- "$pw" "$WORK/$name"*.log 2>/dev/null && fail "${f##*/}'s password is in a $name log"
+        done
+    done
+    return 0
 }
 
 # ---------------------------------------------------------------- daemons
@@ -388,6 +447,7 @@ lib_launch() {
         elif [[ $name == *@* ]]; then
             export PIZZA_SERVICE_INSTANCE_ID=${name#*@}
         fi
+        [[ -z $LIB_KAFKA_SECURE ]] || lib_kafka_client_env "${name%@*}"
         # PIZZA_WRAPPER runs daemons under a tool, e.g. "valgrind --error-exitcode=99"
         # shellcheck disable=SC2086
         exec ${PIZZA_WRAPPER:-} "$bin" -c "$cfg" "$@"
