@@ -3,6 +3,7 @@
 #include "clock.h"
 #include "held_offsets.h"
 #include "kafka.h"
+#include "kafka_access.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -43,7 +44,17 @@ struct consumer {
      * statistics callback, which may run on another thread */
     atomic_long uncommitted;
     struct held_offsets held; /* consumer_commit_later's; polling thread only */
+    char group[256];
+    /* a subscribed topic Kafka refuses to describe: since when, and when the
+     * subscription was last renewed (polling thread only) */
+    long long read_refused_ms, resubscribed_ms;
 };
+
+/* librdkafka looks at a refused topic again only at its next metadata
+ * refresh (topic.metadata.refresh.interval.ms, 5 min): renewing the
+ * subscription this often while nothing is assigned asks at once, so a
+ * granted ACL takes effect within seconds. */
+#define CONSUMER_RESUBSCRIBE_MS 5000
 
 #define CONSUMER_LATENCY_NAME "pizza_event_processing_seconds"
 #define CONSUMER_LATENCY_HELP                                                                      \
@@ -197,6 +208,10 @@ static void consumer_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     c->rebalances++;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         log_int(LOG_INFO, "partitions", parts->cnt, "partitions assigned");
+        /* joined and assigned: the group and the topics are readable */
+        kafka_access_granted(KAFKA_ACCESS_GROUP);
+        kafka_access_granted(KAFKA_ACCESS_READ);
+        c->read_refused_ms = 0;
         if (c->hooks.on_assign) c->hooks.on_assign(parts, c->hooks.assign_arg);
         consumer_assign(c, parts, cooperative, 1);
         return;
@@ -262,6 +277,7 @@ struct consumer *consumer_new(const struct cfg *cf, const char *client_id, const
         return NULL;
     }
     if (hooks) c->hooks = *hooks;
+    snprintf(c->group, sizeof(c->group), "%s", group_id);
     consumer_register_metrics(c, group_id, topics);
     kafka_conf_track_lag(conf, consumer_all_committed);
     if (rd_kafka_conf_set(conf, "group.id", group_id, why, sizeof(why)) != RD_KAFKA_CONF_OK) {
@@ -336,9 +352,29 @@ void consumer_free(struct consumer *c) {
     free(c);
 }
 
+/* A refused ACL is not a bad event: it is recorded for /ready and logged
+ * there, once. @returns 1 when err was one. */
+static int consumer_refused(struct consumer *c, const rd_kafka_message_t *m) {
+    const char *topic = m->rkt ? rd_kafka_topic_name(m->rkt) : "?";
+    if (m->err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED) {
+        kafka_access_refused(KAFKA_ACCESS_GROUP, "consumer group %s: %s (needs Read on the group)",
+                             c->group, rd_kafka_message_errstr(m));
+        return 1;
+    }
+    if (!kafka_access_denied(m->err)) return 0;
+    kafka_access_refused(KAFKA_ACCESS_READ, "read topic %s: %s (needs Read on the topic)", topic,
+                         rd_kafka_err2str(m->err));
+    if (!c->read_refused_ms) c->read_refused_ms = clock_now_ms();
+    return 1;
+}
+
 /* @returns m, or NULL when it is an error (logged and freed). */
-static rd_kafka_message_t *consumer_check(rd_kafka_message_t *m) {
+static rd_kafka_message_t *consumer_check(struct consumer *c, rd_kafka_message_t *m) {
     if (!m || !m->err) return m;
+    if (consumer_refused(c, m)) {
+        rd_kafka_message_destroy(m);
+        return NULL;
+    }
     log_at(m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF ? LOG_DEBUG : LOG_WARN,
            &(struct log_where){.topic = m->rkt ? rd_kafka_topic_name(m->rkt) : NULL,
                                .partition = m->partition,
@@ -348,9 +384,41 @@ static rd_kafka_message_t *consumer_check(rd_kafka_message_t *m) {
     return NULL;
 }
 
+/* While a subscribed topic is refused and nothing is assigned, asks the
+ * brokers about it again every CONSUMER_RESUBSCRIBE_MS (librdkafka would
+ * answer a subscription from its cached refusal), and once it is readable
+ * renews the subscription so the group assigns it at once. */
+static void consumer_retry_refused(struct consumer *c) {
+    long long now = clock_now_ms();
+    if (!c->read_refused_ms || now - c->resubscribed_ms < CONSUMER_RESUBSCRIBE_MS) return;
+    c->resubscribed_ms = now;
+    rd_kafka_topic_partition_list_t *topics = NULL;
+    if (atomic_load(&c->assigned) || rd_kafka_subscription(c->rk, &topics)) {
+        c->read_refused_ms = 0; /* assigned: the refusal is over */
+        return;
+    }
+    int readable = 1;
+    for (int i = 0; i < topics->cnt && readable; i++) {
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(c->rk, topics->elems[i].topic, NULL);
+        const struct rd_kafka_metadata *md = NULL;
+        if (!rkt || rd_kafka_metadata(c->rk, 0, rkt, &md, 1000) || md->topic_cnt != 1 ||
+            md->topics[0].err)
+            readable = 0;
+        if (md) rd_kafka_metadata_destroy(md);
+        if (rkt) rd_kafka_topic_destroy(rkt);
+    }
+    if (readable) {
+        rd_kafka_resp_err_t err = rd_kafka_subscribe(c->rk, topics);
+        if (err) log_warn("subscribing again: %s", rd_kafka_err2str(err));
+        c->read_refused_ms = 0;
+    }
+    rd_kafka_topic_partition_list_destroy(topics);
+}
+
 rd_kafka_message_t *consumer_poll(struct consumer *c, int timeout_ms) {
     held_offsets_send_due(&c->held, c->rk);
-    rd_kafka_message_t *m = consumer_check(rd_kafka_consumer_poll(c->rk, timeout_ms));
+    consumer_retry_refused(c);
+    rd_kafka_message_t *m = consumer_check(c, rd_kafka_consumer_poll(c->rk, timeout_ms));
     if (m) consumer_note_handed(c, m);
     return m;
 }
@@ -374,7 +442,8 @@ static int consumer_outdated(const struct consumer *c, const rd_kafka_message_t 
 size_t consumer_poll_batch(struct consumer *c, int timeout_ms, rd_kafka_message_t **msgs,
                            size_t max) {
     held_offsets_send_due(&c->held, c->rk);
-    if (max == 0 || !(msgs[0] = consumer_check(rd_kafka_consumer_poll(c->rk, timeout_ms))))
+    consumer_retry_refused(c);
+    if (max == 0 || !(msgs[0] = consumer_check(c, rd_kafka_consumer_poll(c->rk, timeout_ms))))
         return 0;
     long taken_at = c->rebalances;
     /* a batch read waits for a full batch: only take what is there. It may
@@ -384,7 +453,7 @@ size_t consumer_poll_batch(struct consumer *c, int timeout_ms, rd_kafka_message_
     ssize_t got = max > 1 ? rd_kafka_consume_batch_queue(c->queue, 0, msgs + 1, max - 1) : 0;
     size_t n = 0;
     for (ssize_t i = 0; i <= (got > 0 ? got : 0); i++) {
-        rd_kafka_message_t *m = i == 0 ? msgs[0] : consumer_check(msgs[i]);
+        rd_kafka_message_t *m = i == 0 ? msgs[0] : consumer_check(c, msgs[i]);
         /* the batch's own: taken after or before a rebalance, all we know is
          * whether the partition is still ours (never dropped when it is) */
         if (m && c->rebalances != taken_at &&

@@ -1,5 +1,6 @@
 #include "kafka.h"
 
+#include "kafka_access.h"
 #include "log.h"
 
 #include <stdatomic.h>
@@ -48,6 +49,12 @@ static void kafka_on_error(rd_kafka_t *rk, int err, const char *reason, void *op
         char why[600];
         snprintf(why, sizeof(why), "kafka fatal error: %s", fatal);
         kafka_fail(why);
+        return;
+    }
+    /* the brokers' certificate is not trusted, or the user or password is
+     * wrong: librdkafka retries, and /ready says why until a broker is up */
+    if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION || err == RD_KAFKA_RESP_ERR__SSL) {
+        kafka_access_refused(KAFKA_ACCESS_LOGIN, "login: %s", reason);
         return;
     }
     /* transient: librdkafka retries by itself and has logged a transport failure

@@ -1,6 +1,7 @@
 #include "kafka.h"
 
 #include "clock.h"
+#include "kafka_access.h"
 #include "metrics.h"
 
 #include <jansson.h>
@@ -34,6 +35,7 @@ static void kafka_stats_health(json_t *doc) {
         if (json_integer_value(json_object_get(broker, "nodeid")) >= 0 && state &&
             strcmp(state, "UP") == 0) {
             atomic_store(&kafka_last_up_ms, clock_now_ms());
+            kafka_access_granted(KAFKA_ACCESS_LOGIN); /* a broker took this login */
             break;
         }
     }

@@ -2,6 +2,7 @@
 
 #include "clock.h"
 #include "kafka.h"
+#include "kafka_access.h"
 #include "kafka_trace.h"
 #include "log.h"
 #include "metrics.h"
@@ -22,7 +23,12 @@ struct producer_topic_slot {
     rd_kafka_topic_t *rkt;
     struct metric *produced;
     long in_batch;
+    int refused; /* Kafka refuses this principal writes to it (polling thread only) */
 };
+
+/* A refused topic is asked about again this often while nothing is written
+ * to it (a dead-letter topic may see no record for days). */
+#define PRODUCER_REFUSED_RECHECK_MS 5000
 
 /* A counter the open batch adds to once it commits. */
 struct producer_deferred {
@@ -59,21 +65,43 @@ struct producer {
     int n_topics;
     struct producer_deferred deferred[PRODUCER_MAX_DEFERRED];
     int n_deferred;
-    long long refused_ms;   /* when a batch could last not be opened */
-    long failed_deliveries; /* of the open batch */
-    long commit_timeout_ms; /* 0: keep trying while the service runs */
+    long long refused_ms;         /* when a batch could last not be opened */
+    long failed_deliveries;       /* of the open batch */
+    long commit_timeout_ms;       /* 0: keep trying while the service runs */
+    long long refused_checked_ms; /* when refused topics were last asked about */
     struct metric *delivered, *failed, *commits, *aborts, *unknown;
     struct metric *txn_commits, *txn_aborts; /* exactly-once only */
 };
+
+/* Whether Kafka refuses writes to slot's topic: recorded for /ready (the
+ * refusal lasts while any topic is refused). */
+static void producer_topic_refused(struct producer *p, struct producer_topic_slot *slot,
+                                   rd_kafka_resp_err_t err) {
+    if (!slot) return;
+    if (err) {
+        slot->refused = 1;
+        kafka_access_refused(KAFKA_ACCESS_WRITE, "write to topic %s: %s (needs Write on the topic)",
+                             rd_kafka_topic_name(slot->rkt), rd_kafka_err2str(err));
+        return;
+    }
+    if (!slot->refused) return;
+    slot->refused = 0;
+    for (int i = 0; i < p->n_topics; i++)
+        if (p->topics[i].refused) return;
+    kafka_access_granted(KAFKA_ACCESS_WRITE);
+}
 
 static void producer_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
     struct producer *p = opaque;
     (void)rk;
     if (!m->err) {
         metric_add(p->delivered, 1);
+        producer_topic_refused(p, rd_kafka_topic_opaque(m->rkt), 0);
         return;
     }
     metric_add(p->failed, 1);
+    if (kafka_access_denied(m->err))
+        producer_topic_refused(p, rd_kafka_topic_opaque(m->rkt), m->err);
     /* an outage fails a whole batch: its first failure says why, the count is in
      * the metrics and in the batch's outcome */
     if (p->failed_deliveries++ > 0) return;
@@ -220,6 +248,11 @@ rd_kafka_topic_t *producer_topic(struct producer *p, const char *name, char *err
         log_warn("no metadata for topic %s yet: %s", name, rd_kafka_err2str(err));
         return rkt;
     }
+    /* a topic this principal may not write (not even describe) is refused
+     * at once: /ready says so before the first record to it, which for a
+     * dead-letter topic may be days away */
+    if (md->topic_cnt == 1 && kafka_access_denied(md->topics[0].err))
+        producer_topic_refused(p, slot, md->topics[0].err);
     rd_kafka_metadata_destroy(md);
     if (producer_check_record_limit(p, name, errstr, sz) == -1) {
         rd_kafka_topic_destroy(rkt);
@@ -237,11 +270,29 @@ enum producer_txn_err {
     PRODUCER_TXN_FATAL, /* fenced or fatal: this instance must stop */
 };
 
+/* A transactional call Kafka refused for want of an ACL: recorded for /ready. */
+static void producer_txn_refused(const rd_kafka_error_t *error, const char *what) {
+    rd_kafka_resp_err_t err = rd_kafka_error_code(error);
+    if (err == RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED ||
+        err == RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED)
+        kafka_access_refused(KAFKA_ACCESS_TXN,
+                             "%s: %s (needs Write on the transactional id, and IdempotentWrite "
+                             "on the cluster)",
+                             what, rd_kafka_error_string(error));
+    else if (err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED)
+        kafka_access_refused(KAFKA_ACCESS_GROUP, "%s: %s (needs Read on the group)", what,
+                             rd_kafka_error_string(error));
+    else if (err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED)
+        kafka_access_refused(KAFKA_ACCESS_WRITE, "%s: %s (needs Write on every topic written)",
+                             what, rd_kafka_error_string(error));
+}
+
 /* Logs a transactional API error and frees it. @returns its class. */
 static enum producer_txn_err producer_txn_error(rd_kafka_error_t *error, const char *what) {
     enum producer_txn_err e = rd_kafka_error_is_retriable(error) ? PRODUCER_TXN_RETRY
                               : rd_kafka_error_is_fatal(error)   ? PRODUCER_TXN_FATAL
                                                                  : PRODUCER_TXN_ABORT;
+    producer_txn_refused(error, what);
     log_at(e == PRODUCER_TXN_RETRY ? LOG_INFO : LOG_WARN, NULL, "%s: %s%s", what,
            rd_kafka_error_string(error),
            e == PRODUCER_TXN_RETRY   ? " (retrying)"
@@ -258,6 +309,7 @@ static int producer_init_once(struct producer *p) {
     rd_kafka_error_t *error = rd_kafka_init_transactions(p->rk, PRODUCER_CALL_MS);
     if (!error) {
         p->state = PRODUCER_IDLE;
+        kafka_access_granted(KAFKA_ACCESS_TXN);
         return 0;
     }
     switch (producer_txn_error(error, "init transactions")) {
@@ -268,6 +320,9 @@ static int producer_init_once(struct producer *p) {
         rd_kafka_poll(p->rk, 100); /* neither retriable nor fatal: again, not in a spin */
         break;
     case PRODUCER_TXN_RETRY:
+        /* the client's errors (a refused login) wait on its queue: serve
+         * them, or /ready cannot say why the coordinator is not found */
+        rd_kafka_poll(p->rk, 0);
         break;
     }
     return -1;
@@ -405,6 +460,8 @@ enum producer_send_rc producer_send(struct producer *p, const struct producer_ms
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || kafka_fatal() || clock_now_ms() >= deadline) {
             snprintf(errstr, sz, "produce to %s: %s", rd_kafka_topic_name(m->topic),
                      rd_kafka_err2str(err));
+            if (kafka_access_denied(err))
+                producer_topic_refused(p, rd_kafka_topic_opaque(m->topic), err);
             if (m->headers) rd_kafka_headers_destroy(m->headers); /* not taken on error */
             /* error_cb may not have said so yet: no later send may go on past it */
             if (err == RD_KAFKA_RESP_ERR__FATAL) kafka_fail(errstr);
@@ -588,7 +645,23 @@ int producer_batch_open(const struct producer *p) {
     return p->state == PRODUCER_OPEN;
 }
 
+/* Asks again, every PRODUCER_REFUSED_RECHECK_MS, about each topic Kafka
+ * refused: a granted ACL ends the refusal though nothing was written since. */
+static void producer_recheck_refused(struct producer *p) {
+    long long now = clock_now_ms();
+    if (now - p->refused_checked_ms < PRODUCER_REFUSED_RECHECK_MS) return;
+    p->refused_checked_ms = now;
+    for (int i = 0; i < p->n_topics; i++) {
+        struct producer_topic_slot *slot = &p->topics[i];
+        const struct rd_kafka_metadata *md = NULL;
+        if (!slot->refused || rd_kafka_metadata(p->rk, 0, slot->rkt, &md, 1000)) continue;
+        if (md->topic_cnt == 1 && !md->topics[0].err) producer_topic_refused(p, slot, 0);
+        rd_kafka_metadata_destroy(md);
+    }
+}
+
 int producer_poll(struct producer *p, int timeout_ms) {
+    producer_recheck_refused(p);
     return rd_kafka_poll(p->rk, timeout_ms);
 }
 

@@ -2,6 +2,7 @@
 
 #include "consumer.h"
 #include "kafka.h"
+#include "kafka_access.h"
 #include "log.h"
 #include "metrics.h"
 #include "producer.h"
@@ -234,9 +235,11 @@ static enum http_result service_health(struct http_req *r, const char *param, vo
 
 static enum http_result service_ready(struct http_req *r, const char *param, void *arg) {
     struct service *s = arg;
-    char why[128] = "";
+    char why[512] = "";
     (void)param;
-    int ok = service_running() && (!s->ready || s->ready(s->ready_arg, why, sizeof(why)));
+    /* what Kafka refuses comes first: it is what the operator must fix */
+    int ok = service_running() && !kafka_access_refusal(why, sizeof(why)) &&
+             (!s->ready || s->ready(s->ready_arg, why, sizeof(why)));
     if (!service_running()) snprintf(why, sizeof(why), "shutting down");
     http_reply_json(r, ok ? 200 : 503,
                     ok ? json_pack("{s:b}", "ready", 1)
