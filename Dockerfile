@@ -37,22 +37,15 @@ RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DPIZZA_RDKAFKA=patched \
  && cmake --build build -j"$(nproc)"
 
 FROM debian:${DEBIAN_TAG}
-# The libraries' runtime packages (librdkafka is linked in: what it needs for
-# TLS, SASL and compression); ca-certificates for SASL_SSL/TLS brokers; curl for
-# healthchecks (GET /ready).
-RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        libssl3 libsasl2-2 libzstd1 liblz4-1 zlib1g \
-        libjansson4 libmicrohttpd12 libinih1 ca-certificates curl \
- && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --home-dir /nonexistent --no-create-home \
-        --shell /usr/sbin/nologin pizza
+# The runtime packages (deploy/image/runtime-packages), user pizza (uid 10001)
+# and /opt/pizza: deploy/image/setup-runtime.sh, which tests/e2e/image_rootfs.sh
+# also runs, with every other line of this stage, in a debootstrapped root.
+COPY deploy/image/runtime-packages deploy/image/setup-runtime.sh /tmp/pizza-image/
+RUN bash /tmp/pizza-image/setup-runtime.sh && rm -rf /tmp/pizza-image
 COPY --from=build /src/build/bin/pizza-service /src/build/bin/sauce-service \
      /src/build/bin/cheese-service /src/build/bin/meat-service \
      /src/build/bin/veggie-service /src/build/bin/cheese-reporter /usr/local/bin/
 COPY config/*.ini /etc/pizza/
-# The daemons' default -c is config/<name>.ini relative to the working directory.
-RUN mkdir /opt/pizza && ln -s /etc/pizza /opt/pizza/config
 WORKDIR /opt/pizza
 USER pizza
 # pizza-service, cheese-reporter, then sauce, cheese, meat, veggie stages

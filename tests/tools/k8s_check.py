@@ -12,8 +12,10 @@ each reads (services/), config/*.ini (ports, group ids, topics, settings), READM
 image, its user), docker-compose.yml (image names, the Kafka image, which daemons
 clients reach) and each daemon's -h.
 """
+import glob
 import os
 import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -66,15 +68,25 @@ def readme_default(root, key):
 
 
 def image_user(root):
-    """(user name, uid) the runtime stage of the Dockerfile runs as."""
+    """(user name, uid) the runtime stage of the Dockerfile runs as: its USER,
+    made by a useradd in a RUN or in a file of the repository the stage copies
+    in (deploy/image/setup-runtime.sh, which a RUN runs)."""
     stages = cc.dockerfile_stages(os.path.join(root, "Dockerfile"))
     if not stages:
         return None, None
-    user, uids = None, {}
+    user, uids, texts = None, {}, []
     for instr, args in stages[-1][1]:
         if instr == "USER":
             user = args.split(":")[0]
-        for m in re.finditer(r"useradd\b([^&;]*)", args if instr == "RUN" else ""):
+        elif instr == "RUN":
+            texts.append(args)
+        elif instr == "COPY" and "--from" not in args:
+            for src in shlex.split(args)[:-1]:
+                for path in glob.glob(os.path.join(root, src)):
+                    if os.path.isfile(path):
+                        texts.append(re.sub(r"\\\n", " ", cc.read(path)))
+    for text in texts:
+        for m in re.finditer(r"useradd\b([^&;\n]*)", text):
             words = m.group(1).split()
             if "--uid" in words and words[-1] != words[words.index("--uid") + 1]:
                 uids[words[-1]] = int(words[words.index("--uid") + 1])
