@@ -134,17 +134,7 @@ node_pid() { # DIR ID: the pid if the node runs, else nothing
 }
 
 # free_ports N: N distinct free loopback ports (held together while chosen).
-free_ports() {
-    /usr/bin/python3 - "$1" <<'PY'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-PY
-}
+free_ports() { /usr/bin/python3 "$root/scripts/free_ports.py" "$1"; }
 
 write_node_config() { # DIR ID NODES REPLICATION
     local dir=$1 id=$2 nodes=$3 rf=$4 voters="" n bport cport min_isr=1

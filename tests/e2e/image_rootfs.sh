@@ -189,18 +189,8 @@ t1=$SECONDS
 start_broker
 t_broker=$((SECONDS - t1))
 
-# free_ports N: N free loopback ports, held together while chosen.
-free_ports() {
-    "$PY" - "$1" <<'PY'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-PY
-}
+# N free loopback ports, held together while chosen (kafka.sh's helper)
+free_ports() { "$PY" "$PIZZA_ROOT/scripts/free_ports.py" "$1"; }
 read -ra ports <<<"$(free_ports "${#LIB_DAEMONS[@]}")"
 assert_eq "${#LIB_DAEMONS[@]}" "${#ports[@]}" "free ports found"
 
