@@ -371,14 +371,22 @@ lib_kafka_password() { cat "$LIB_KAFKA_DIR/cluster/users/$1"; }
 # config/examples/sasl-scram.env gives daemon NAME: its own user, password and
 # the cluster's CA (LIB_KAFKA_USER, LIB_KAFKA_PASSWORD, LIB_KAFKA_CA override
 # them, e.g. a wrong password or a CA the brokers' certificate is not from).
+# LIB_KAFKA_ENV=sasl-ssl: config/examples/sasl-ssl.env instead (PLAIN, as on
+# Confluent Cloud), with the cluster's CA for the system bundle it names.
 lib_kafka_client_env() {
-    BOOTSTRAP=$KAFKA_BOOTSTRAP_SERVERS
-    SASL_USERNAME=${LIB_KAFKA_USER:-$1}
-    SASL_PASSWORD=${LIB_KAFKA_PASSWORD:-$(lib_kafka_password "$SASL_USERNAME")}
-    CLUSTER_CA_FILE=${LIB_KAFKA_CA:-$LIB_KAFKA_DIR/cluster/tls/ca.pem}
+    local user=${LIB_KAFKA_USER:-$1} password ca=${LIB_KAFKA_CA:-$LIB_KAFKA_DIR/cluster/tls/ca.pem}
+    password=${LIB_KAFKA_PASSWORD:-$(lib_kafka_password "$user")}
     set -a
-    # shellcheck source=/dev/null
-    . "$PIZZA_ROOT/config/examples/sasl-scram.env"
+    if [[ ${LIB_KAFKA_ENV:-sasl-scram} == sasl-ssl ]]; then
+        CONFLUENT_BOOTSTRAP=$KAFKA_BOOTSTRAP_SERVERS CONFLUENT_API_KEY=$user CONFLUENT_API_SECRET=$password
+        # shellcheck source=/dev/null
+        . "$PIZZA_ROOT/config/examples/sasl-ssl.env"
+        KAFKA_SSL_CA_LOCATION=$ca
+    else
+        BOOTSTRAP=$KAFKA_BOOTSTRAP_SERVERS SASL_USERNAME=$user SASL_PASSWORD=$password CLUSTER_CA_FILE=$ca
+        # shellcheck source=/dev/null
+        . "$PIZZA_ROOT/config/examples/sasl-scram.env"
+    fi
     set +a
 }
 

@@ -5,6 +5,7 @@
 # its own user through config/examples/sasl-scram.env and holds only what
 # scripts/kafka-acls.sh grants it.
 #
+# cheese-reporter also runs through config/examples/sasl-ssl.env (PLAIN).
 # Then what a refused daemon does, one refusal at a time:
 #   - a CA the brokers' certificate is not from, then a wrong password
 #     (sauce-service): /ready names the login failure, the log says it once at
@@ -64,9 +65,13 @@ all_complete() {
     done
 }
 
-# 1. The whole pipeline, each daemon as itself.
+# 1. The whole pipeline, each daemon as itself; then cheese-reporter through
+# config/examples/sasl-ssl.env (PLAIN, the Confluent Cloud example) instead.
 order 3
 wait_until 60 all_complete
+stop_daemon cheese-reporter
+LIB_KAFKA_ENV=sasl-ssl lib_launch cheese-reporter
+lib_await cheese-reporter
 
 # 2. Logins the cluster refuses (sauce-service). A CA of our own that never
 # signed the brokers' certificate:
