@@ -31,6 +31,8 @@ COPY cmake/ cmake/
 COPY third_party/ third_party/
 COPY common/ common/
 COPY services/ services/
+# the page pizza-service embeds (services/pizza/CMakeLists.txt)
+COPY web/ web/
 # No dev broker (its own patched librdkafka), tests or benchmarks.
 RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DPIZZA_RDKAFKA=patched \
         -DPIZZA_DEVBROKER=OFF -DPIZZA_BENCH=OFF -DBUILD_TESTING=OFF \

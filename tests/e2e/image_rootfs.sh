@@ -2,8 +2,8 @@
 # The Docker image, proven without a Docker engine: its runtime stage built with
 # debootstrap (tests/tools/image/rootfs.sh: the Dockerfile's FROM release,
 # --variant=minbase, then the stage's own steps, deploy/image/setup-runtime.sh
-# and the COPYs, read from the Dockerfile), the release build's daemons copied
-# in where the Dockerfile puts them. Then, in that root (chroot):
+# and the COPYs, read from the Dockerfile), the daemons copied in where the
+# Dockerfile puts them (see PIZZA_IMAGE_BUILD below). Then, in that root (chroot):
 #   - every shared library of every daemon resolves (ldd) to a file of a Debian
 #     package installed there, and nothing else is mapped by the running daemons;
 #   - all six daemons run as the image's user (pizza, uid/gid 10001), in its
@@ -16,11 +16,22 @@
 # What it proves: the image's packages, libraries, paths, user and healthchecks.
 # What needs an engine (docker build itself, compose networking): README.
 #
-# Root only (chroot, mount), and never a skip: without root, without a reachable
-# Debian mirror or on a host of another Debian release it fails saying so. The
-# daemons are built on this host, so the host's release must be the image's:
-# binaries built on Debian 13 need newer libraries than the bookworm image has.
-# The root is built once into .deps/ ($PIZZA_DEPS_DIR), ~2-3 min, then reused.
+# Which daemons (PIZZA_IMAGE_BUILD):
+#   unset   host's on a host of the image's Debian release, stage's on another
+#   host    the release build's ($PIZZA_BIN, as ctest runs this test): binaries
+#           built on this host link its libraries, so only on the image's release
+#   stage   as the Dockerfile's build stage makes them (tests/tools/image/
+#           rootfs.sh build): in a debootstrapped root of the build stage's
+#           release, with its packages, COPYs and RUNs (librdkafka's source
+#           package is the host's .deps/librdkafka-source, fetched if missing).
+#           What a Debian 13 host needs: its own binaries want libssl3t64 and
+#           other libraries a bookworm image lacks.
+# Root only (chroot, mount), and never a skip: without root or without a
+# reachable Debian mirror it fails saying so, as with PIZZA_IMAGE_BUILD=host on
+# another release. The roots are built once into .deps/ ($PIZZA_DEPS_DIR) and
+# reused: the runtime's in 2-3 min; the build stage's in 3-6 min, then the
+# daemons in it, 4-5 min (on two busy cores), again only when the files that
+# stage copies change.
 # shellcheck disable=SC2317 # functions that only a trap or wait_until calls
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../lib.sh
@@ -80,20 +91,48 @@ image_umount() {
     fail "runs on a real Apache Kafka only: PIZZA_BROKER=kafka (ctest: kafka_image_rootfs)"
 command -v docker-compose >/dev/null || fail "docker-compose not found (scripts/deps.sh installs it)"
 "$PY" -c 'import yaml' 2>/dev/null || fail "$PY has no yaml module (package python3-yaml)"
-for name in "${LIB_DAEMONS[@]}"; do
-    [[ -x $PIZZA_BIN/$name ]] || fail "$PIZZA_BIN/$name not found: build first (PIZZA_BIN)"
-done
-# (clang links the sanitizers in statically: look for them in the binary)
-! grep -q -a __asan_init "$PIZZA_BIN/pizza-service" ||
-    fail "$PIZZA_BIN holds a sanitizer build: the image runs release binaries (ctest runs this in the release build)"
 
 release=$("$PY" "$TOOLS/image_facts.py" dockerfile "$PIZZA_ROOT" | sed -n 's/^release //p')
 [[ -n $release ]] || fail "cannot read the Dockerfile's runtime release"
 host=$(sed -n 's/^VERSION_CODENAME=//p' /etc/os-release)
-[[ $host == "$release" ]] ||
-    fail "this host is Debian $host, the image (Dockerfile FROM) is Debian $release: the daemons in \
-$PIZZA_BIN are built against $host's libraries, not the image's. Run this test on Debian $release, \
-or move the Dockerfile to $host (the test follows its FROM)"
+build=${PIZZA_IMAGE_BUILD:-}
+case $build in
+'') if [[ $host == "$release" ]]; then build=host; else build=stage; fi ;;
+host)
+    [[ $host == "$release" ]] ||
+        fail "PIZZA_IMAGE_BUILD=host, but this host is Debian ${host:-(no VERSION_CODENAME)} and the \
+image (Dockerfile FROM) Debian $release: the daemons in $PIZZA_BIN link this host's libraries, not \
+the image's. Unset PIZZA_IMAGE_BUILD (or set it to stage) to build them in a Debian $release root"
+    ;;
+stage) ;;
+*) fail "PIZZA_IMAGE_BUILD is host, stage or unset, not '$build'" ;;
+esac
+if [[ $build == host ]]; then
+    for name in "${LIB_DAEMONS[@]}"; do
+        [[ -x $PIZZA_BIN/$name ]] || fail "$PIZZA_BIN/$name not found: build first (PIZZA_BIN)"
+    done
+    # (clang links the sanitizers in statically: look for them in the binary)
+    ! grep -q -a __asan_init "$PIZZA_BIN/pizza-service" ||
+        fail "$PIZZA_BIN holds a sanitizer build: the image runs release binaries (ctest runs this in the release build)"
+fi
+
+# ------------------------------------------------------------------ the daemons
+
+if [[ $build == stage ]]; then
+    lib_log "building the daemons as the Dockerfile's build stage does, in a Debian root of its release" \
+        "(PIZZA_IMAGE_BUILD=${PIZZA_IMAGE_BUILD:-unset}; host Debian ${host:-unknown}, image $release)"
+    t0=$SECONDS
+    # from here on the stage's: lib_launch checks $PIZZA_BIN/NAME, the wrapper runs its copy in the root
+    PIZZA_BIN=$(bash "$TOOLS/rootfs.sh" build 2>"$WORK/build-stage.log") ||
+        fail "building the daemons in the build stage's root failed: $(tail -n 15 "$WORK/build-stage.log")"
+    # what was built now (the stage's root, the daemons), or nothing: both cached
+    built=$(sed -n 's#^image-rootfs: built .*/\([^/]*\) in \([0-9]* s\)$#\1 in \2#p' "$WORK/build-stage.log" |
+        paste -sd ';' | sed 's/;/; /g')
+    lib_log "the build stage's daemons: $PIZZA_BIN, in $((SECONDS - t0)) s (built: ${built:-nothing, all cached})"
+else
+    lib_log "the daemons of this host's build: $PIZZA_BIN (host Debian $host;" \
+        "PIZZA_IMAGE_BUILD=${PIZZA_IMAGE_BUILD:-unset})"
+fi
 
 # ------------------------------------------------------------------ the image root
 
@@ -104,7 +143,7 @@ t_tarball=$((SECONDS - t0))
 IMAGE_ROOT=$(realpath "$(mktemp -d "${TMPDIR:-/tmp}/pizza-image-root.XXXXXX")")
 tar --numeric-owner -C "$IMAGE_ROOT" -xf "$tarball" || fail "cannot unpack $tarball"
 chmod 755 "$IMAGE_ROOT" # as a container's /: the image user must traverse it
-# the rest of the runtime stage: the daemons (this build's), config/*.ini, WORKDIR, USER
+# the rest of the runtime stage: the daemons ($PIZZA_BIN), config/*.ini, WORKDIR, USER
 bash "$TOOLS/rootfs.sh" finish "$IMAGE_ROOT" "$PIZZA_BIN" >"$WORK/image.facts" 2>>"$WORK/rootfs.log" ||
     fail "the runtime stage's last steps failed: $(tail -n 5 "$WORK/rootfs.log")"
 workdir='' user=''

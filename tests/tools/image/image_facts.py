@@ -9,14 +9,23 @@ usage: image_facts.py dockerfile ROOT
     base STEP ARGS...          runtime-stage steps before its first COPY --from:
     image STEP ARGS...         they need no build output, so their result can be
                                cached; `image` steps follow, on every run
+    build-release CODENAME     Debian release of the build stage's FROM (the
+                               stage the runtime's COPY --from names)
+    build-base STEP ARGS...    build-stage steps before its first COPY (its
+    build STEP ARGS...         packages: cached); `build` steps follow (the
+                               sources, the build itself)
   where STEP is one of
-    COPY SRC... DEST           build-context files (paths in ROOT, globs expanded)
-    COPY_BUILD NAME... DEST    the build stage's binaries NAME (build/bin/NAME here)
+    COPY SRC... DEST           build-context files (paths in ROOT, globs expanded;
+                               a directory becomes one COPY per directory under
+                               it, of its files that .dockerignore keeps, to
+                               DEST/SUBDIR/, as Docker copies its content)
+    COPY_BUILD PATH... DEST    the build stage's binaries, as paths in that stage
+                               (/src/build/bin/NAME; build/bin/NAME here)
     RUN COMMAND                run as `/bin/sh -c COMMAND` (shell form)
     WORKDIR DIR / USER NAME / ENV NAME VALUE
   EXPOSE, CMD and LABEL change nothing the test runs and are not printed.
-  Any other instruction in the runtime stage (or a COPY option, or exec-form
-  RUN) fails: the test would not do what Docker does.
+  Any other instruction in either stage (or a COPY option, or exec-form RUN)
+  fails: the test would not do what Docker does.
 
 usage: image_facts.py compose NORMALIZED_CONFIG.yml IMAGE_ROOT
   for each service built from the Dockerfile (`build:`), in file order:
@@ -64,25 +73,91 @@ def global_args(path):
     return args
 
 
-def runtime_from(path):
-    """The image of the last FROM, its ${ARG}s replaced by their defaults."""
+def stage_release(path, index, what):
+    """The Debian release of FROM number index (-1: the last), its ${ARG}s
+    replaced by their defaults."""
     froms = [l.split()[1] for l in re.sub(r"\\\n", " ", cc.read(path)).splitlines()
              if l.strip().upper().startswith("FROM ")]
     if not froms:
         die(f"{path}: no FROM")
     args = global_args(path)
-    return re.sub(r"\$\{(\w+)\}|\$(\w+)", lambda m: args.get(m.group(1) or m.group(2), m.group(0)),
-                  froms[-1])
+    image = re.sub(r"\$\{(\w+)\}|\$(\w+)", lambda m: args.get(m.group(1) or m.group(2), m.group(0)),
+                   froms[index])
+    m = re.fullmatch(r"(?:docker\.io/)?(?:library/)?debian:([a-z]+)(?:-[\w.-]+)?", image)
+    if not m:
+        die(f"{path}: the {what} stage is FROM {image}, not debian:<release>[-...]: "
+            "the test debootstraps a Debian release")
+    return m.group(1)
+
+
+def copy_words(path, args):
+    """COPY's (sources, destination, --from stage or None)."""
+    words = json.loads(args) if args.startswith("[") else shlex.split(args)
+    opts = [w for w in words if w.startswith("--")]
+    words = [w for w in words if not w.startswith("--")]
+    src_stage = None
+    for o in opts:
+        if o.startswith("--from="):
+            src_stage = o.split("=", 1)[1]
+        else:
+            die(f"{path}: COPY {o}: an option the test does not apply")
+    return words[:-1], words[-1], src_stage
+
+
+def out_copy(path, root, phase, srcs, dest):
+    """COPY lines of build-context files, as Docker copies them: a file to DEST
+    (DEST/ a directory), a directory's content into DEST, without what
+    .dockerignore leaves out of the context."""
+    files, trees = [], []
+    for s in srcs:
+        found = sorted(glob.glob(os.path.join(root, s.rstrip("/"))))
+        if not found:
+            die(f"{path}: COPY {s}: no such file in the repository")
+        for f in found:
+            rel = os.path.relpath(f, root)
+            if cc.dockerignored(root, rel):
+                die(f"{path}: COPY {s}: {rel} is excluded by .dockerignore")
+            (trees if os.path.isdir(f) else files).append(rel)
+    if files:
+        if (len(files) > 1 or trees) and not dest.endswith("/"):
+            die(f"{path}: COPY of several files to {dest}, which does not end in /")
+        out(phase, "COPY", *files, dest)
+    for tree in trees:
+        for dirpath, dirnames, names in os.walk(os.path.join(root, tree)):
+            dirnames.sort()
+            rel_dir = os.path.relpath(dirpath, root)
+            kept = [os.path.join(rel_dir, n) for n in sorted(names)
+                    if not cc.dockerignored(root, os.path.join(rel_dir, n))]
+            dirnames[:] = [d for d in dirnames if not cc.dockerignored(root, os.path.join(rel_dir, d))]
+            if kept:
+                sub = os.path.relpath(dirpath, os.path.join(root, tree))
+                target = dest.rstrip("/") + ("" if sub == "." else "/" + sub) + "/"
+                out(phase, "COPY", *kept, target)
+
+
+def out_step(path, phase, instr, args, stage):
+    """RUN, WORKDIR, USER and ENV; EXPOSE, CMD and LABEL are skipped."""
+    if instr == "RUN":
+        if args.startswith("[") or args.startswith("--"):
+            die(f"{path}: RUN {args[:40]}: only the shell form without options is run here")
+        out(phase, "RUN", args)
+    elif instr in ("WORKDIR", "USER"):
+        out(phase, instr, args)
+    elif instr == "ENV":
+        first = args.split(None, 1)[0]
+        if "=" in first:  # ENV NAME=VALUE [NAME=VALUE...]
+            pairs = [w.split("=", 1) for w in shlex.split(args)]
+        else:  # ENV NAME VALUE
+            pairs = [(first, args.split(None, 1)[1] if " " in args else "")]
+        for k, v in pairs:
+            out(phase, "ENV", k, v)
+    elif instr not in ("EXPOSE", "CMD", "LABEL"):
+        die(f"{path}: {instr} in the {stage} stage: the test does not apply it")
 
 
 def dockerfile(root):
     path = os.path.join(root, "Dockerfile")
-    image = runtime_from(path)
-    m = re.fullmatch(r"(?:docker\.io/)?(?:library/)?debian:([a-z]+)(?:-[\w.-]+)?", image)
-    if not m:
-        die(f"{path}: the runtime stage is FROM {image}, not debian:<release>[-...]: "
-            "the test debootstraps a Debian release")
-    out("release", m.group(1))
+    out("release", stage_release(path, -1, "runtime"))
     stages = cc.dockerfile_stages(path)
     if len(stages) < 2:
         die(f"{path}: expected a build stage and a runtime stage")
@@ -90,55 +165,33 @@ def dockerfile(root):
     phase = "base"
     for instr, args in runtime:
         if instr == "COPY":
-            if args.startswith("["):
-                words = json.loads(args)
-            else:
-                words = shlex.split(args)
-            opts = [w for w in words if w.startswith("--")]
-            words = [w for w in words if not w.startswith("--")]
-            srcs, dest = words[:-1], words[-1]
-            src_stage = None
-            for o in opts:
-                if o.startswith("--from="):
-                    src_stage = o.split("=", 1)[1]
-                else:
-                    die(f"{path}: COPY {o}: an option the test does not apply")
+            srcs, dest, src_stage = copy_words(path, args)
             if src_stage is not None:
                 if src_stage != build_stage:
                     die(f"{path}: COPY --from={src_stage}: the test knows only the build "
                         f"stage {build_stage}")
+                for s in srcs:
+                    if not s.startswith("/"):
+                        die(f"{path}: COPY --from={src_stage} {s}: not an absolute path")
                 phase = "image"
-                out(phase, "COPY_BUILD", *[os.path.basename(s) for s in srcs], dest)
+                out(phase, "COPY_BUILD", *srcs, dest)
                 continue
-            files = []
-            for s in srcs:
-                found = sorted(glob.glob(os.path.join(root, s.rstrip("/"))))
-                if not found:
-                    die(f"{path}: COPY {s}: no such file in the repository")
-                files += [os.path.relpath(f, root) for f in found]
-            if len(files) > 1 and not dest.endswith("/"):
-                die(f"{path}: COPY of several files to {dest}, which does not end in /")
-            out(phase, "COPY", *files, dest)
-        elif instr == "RUN":
-            if args.startswith("[") or args.startswith("--"):
-                die(f"{path}: RUN {args[:40]}: only the shell form without options is run here")
-            out(phase, "RUN", args)
-        elif instr == "WORKDIR":
-            out(phase, "WORKDIR", args)
-        elif instr == "USER":
-            out(phase, "USER", args)
-        elif instr == "ENV":
-            first = args.split(None, 1)[0]
-            if "=" in first:  # ENV NAME=VALUE [NAME=VALUE...]
-                pairs = [w.split("=", 1) for w in shlex.split(args)]
-            else:  # ENV NAME VALUE
-                pairs = [(first, args.split(None, 1)[1] if " " in args else "")]
-            for k, v in pairs:
-                out(phase, "ENV", k, v)
-        elif instr in ("EXPOSE", "CMD", "LABEL"):
-            continue
+            out_copy(path, root, phase, srcs, dest)
         else:
-            die(f"{path}: {instr} in the runtime stage: the test does not apply it")
+            out_step(path, phase, instr, args, "runtime")
+    # The build stage: what tests/tools/image/rootfs.sh replays to build the
+    # daemons in the image's release when the host's is another.
+    out("build-release", stage_release(path, -2, "build"))
+    phase = "build-base"
+    for instr, args in stages[-2][1]:
+        if instr == "COPY":
+            srcs, dest, src_stage = copy_words(path, args)
+            if src_stage is not None:
+                die(f"{path}: COPY --from={src_stage} in the build stage: the test does not apply it")
+            phase = "build"
+            out_copy(path, root, phase, srcs, dest)
+        else:
+            out_step(path, phase, instr, args, "build")
 
 
 def compose(config, image_root):

@@ -16,6 +16,17 @@
 #       daemons from BIN_DIR for COPY --from, config/*.ini, ...), then prints
 #       how a container of the image runs, one fact a line as shell words:
 #       `workdir DIR`, `user NAME[:GROUP]`, `env NAME=VALUE` (the image's ENV).
+#   rootfs.sh build
+#       Prints a directory holding the daemons as the Dockerfile's build stage
+#       makes them, for a host whose Debian release is not the image's (its
+#       binaries would need its own, newer libraries). The stage is replayed
+#       the same way: its FROM debootstrapped, its steps before its first COPY
+#       (the packages) cached in .deps/image-build-root-<hash>.tar; then, in a
+#       fresh copy of that root, its COPYs of the repository's files (with
+#       .dockerignore applied) and its RUNs, which fetch librdkafka's source
+#       and run cmake. The daemons its COPY --from names are kept in
+#       .deps/image-build-bin-<hash>/, reused until those steps, the files they
+#       copy, the root or these scripts change.
 #
 # Debian packages come from the mirrors this host's apt uses (its sources for
 # the image's release, or for its own release with the codename swapped), with
@@ -31,6 +42,12 @@ PY=/usr/bin/python3 # Debian's, where python3-yaml is installed
 FACTS=$here/image_facts.py
 # the PATH of the Debian images (their ENV), which RUN and the daemons get
 IMAGE_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+# The build stage's RUN `bash scripts/librdkafka.sh fetch` downloads Debian's
+# librdkafka source package into WORKDIR/.deps/librdkafka-source unless it is
+# there (the script's own check). rootfs.sh build puts the host's copy (the
+# same script's, apt-verified) there first, so the build needs no deb-src
+# access in the root. Empty: no seeding (the runtime stage).
+SEED_SOURCE=
 
 log() { echo "image-rootfs: $*" >&2; }
 die() {
@@ -63,6 +80,20 @@ umount_all() {
     [[ -z $left ]] || die "still mounted under $dir: $left"
 }
 
+# clean_up_root TMP: on exit, unmount everything under TMP and delete it: never
+# a mount or a half-built root left behind. A signal exits through that trap
+# too (bash runs no EXIT trap for a signal it does not trap, and a subshell
+# such as $(tarball build-) does not inherit the traps).
+clean_up_root() {
+    local q
+    q=$(printf %q "$1")
+    # shellcheck disable=SC2064 # TMP now
+    trap "umount_all $q; rm -rf --one-file-system $q" EXIT
+    trap 'exit 129' HUP
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+}
+
 # in_root DIR CMD...: CMD in the root as the stage's USER, in its WORKDIR, with the
 # environment Docker gives a RUN: the image's PATH and ENV, HOME of the user.
 in_root() {
@@ -85,7 +116,8 @@ step() {
         set -- "${@:1:$#-1}"
         if [[ $dest == */ ]]; then mkdir -p "$dir$dest"; else mkdir -p "$(dirname "$dir$dest")"; fi
         for src in "$@"; do
-            if [[ $what == COPY_BUILD ]]; then src=$bin/$src; else src=$root/$src; fi
+            # COPY_BUILD names a path in the build stage: BIN_DIR holds its files
+            if [[ $what == COPY_BUILD ]]; then src=$bin/${src##*/}; else src=$root/$src; fi
             [[ -f $src ]] || die "COPY $src: not a file (this script copies files only)"
             target=$dir$dest
             [[ $dest == */ ]] && target+=${src##*/}
@@ -94,6 +126,10 @@ step() {
         done
         ;;
     RUN)
+        if [[ -n $SEED_SOURCE && $1 == *"scripts/librdkafka.sh fetch"* ]]; then
+            mkdir -p "$dir$STAGE_WORKDIR/.deps"
+            cp -R "$SEED_SOURCE" "$dir$STAGE_WORKDIR/.deps/librdkafka-source"
+        fi
         # /bin/sh -c, as the shell form is run; /proc mounted meanwhile
         mount_proc "$dir"
         if ! in_root "$dir" /bin/sh -c "$1" >&2; then
@@ -112,18 +148,22 @@ step() {
     esac
 }
 
-# steps PHASE DIR BIN_DIR: runs the steps of PHASE (base, image); the state
-# steps of the base phase are replayed before the image phase (their files are
-# in the tarball already).
+# steps PHASE DIR BIN_DIR: runs the steps of PHASE (base, image of the runtime
+# stage; build-base, build of the build stage); the state steps of a stage's
+# cached phase are replayed before its next one (their files are in the
+# tarball already).
 steps() {
-    local phase=$1 dir=$2 bin=$3 line facts
-    facts=$("$PY" "$FACTS" dockerfile "$root") || die "cannot read the Dockerfile's runtime stage"
+    local phase=$1 dir=$2 bin=$3 line facts cached=
+    case $phase in
+    image) cached=base ;;
+    build) cached=build-base ;;
+    esac
+    facts=$("$PY" "$FACTS" dockerfile "$root") || die "cannot read the Dockerfile's stages"
     while IFS= read -r line; do
         eval "set -- $line"
-        [[ $1 == base || $1 == image ]] || continue
         if [[ $1 == "$phase" ]]; then
             step "$dir" "$bin" "${@:2}"
-        elif [[ $1 == base && $phase == image && $2 =~ ^(WORKDIR|USER|ENV)$ ]]; then
+        elif [[ -n $cached && $1 == "$cached" && $2 =~ ^(WORKDIR|USER|ENV)$ ]]; then
             step "$dir" "$bin" "${@:2}"
         fi
     done <<<"$facts"
@@ -131,8 +171,9 @@ steps() {
 
 # ------------------------------------------------------------------ the base
 
+# release [build-]: the Debian release of the runtime (or build) stage's FROM
 release() {
-    "$PY" "$FACTS" dockerfile "$root" | sed -n 's/^release //p'
+    "$PY" "$FACTS" dockerfile "$root" | sed -n "s/^${1:-}release //p"
 }
 
 ensure_debootstrap() {
@@ -169,18 +210,19 @@ apt_access() {
     apt-config dump | grep -E '^Acquire::(https?::Proxy|Check-Valid-Until|Check-Date)' || true
 }
 
-# build_base TARBALL: debootstrap, the base steps, the tarball.
+# build_base TARBALL [build-]: debootstrap, the cached steps (base or
+# build-base), the tarball.
 build_base() {
-    local tarball=$1 rel tmp dir mirror lines proxy start=$SECONDS
-    rel=$(release)
+    local tarball=$1 stage=${2:-} rel tmp dir mirror lines proxy start=$SECONDS
+    rel=$(release "$stage")
+    [[ -n $rel ]] || die "cannot read the Dockerfile's ${stage:+build }release"
     ensure_debootstrap
     lines=$(sources "$rel")
     mirror=$(awk -v rel="$rel" '$2 == rel { print $1; exit }' <<<"$lines")
     [[ -n $mirror ]] || die "no apt source of this host serves Debian $rel main (apt-get indextargets); set PIZZA_IMAGE_MIRROR"
-    tmp=$(mktemp -d "$deps/.image-rootfs.XXXXXX")
+    tmp=$(mktemp -d "$deps/.image-${stage}rootfs.XXXXXX")
     dir=$tmp/root
-    # never leave a mount or a half-built root behind
-    trap 'umount_all "'"$tmp"'"; rm -rf --one-file-system "'"$tmp"'"' EXIT
+    clean_up_root "$tmp"
     log "debootstrap --variant=minbase $rel from $mirror (once; cached in $tarball)"
     proxy=$(apt-config dump | sed -n 's/^Acquire::http::Proxy "\(.*\)";$/\1/p')
     if ! http_proxy=${http_proxy:-$proxy} debootstrap --variant=minbase "$rel" "$dir" "$mirror" \
@@ -197,8 +239,12 @@ build_base() {
     apt_access >"$dir/etc/apt/apt.conf.d/00image-rootfs-host"
     cp /etc/resolv.conf "$dir/etc/resolv.conf" # a build container's is the host's too
     in_root "$dir" apt-get clean
-    log "runtime stage's steps before its COPY --from (Dockerfile)"
-    steps base "$dir" ""
+    if [[ -z $stage ]]; then
+        log "runtime stage's steps before its COPY --from (Dockerfile)"
+    else
+        log "build stage's steps before its first COPY (Dockerfile)"
+    fi
+    steps "${stage}base" "$dir" ""
     rm -f "$dir/etc/apt/apt.conf.d/00image-rootfs-host"
     # as the Debian image's apt configuration does after every install
     in_root "$dir" apt-get clean
@@ -207,34 +253,118 @@ build_base() {
     log "built $tarball in $((SECONDS - start)) s"
 }
 
-# shellcheck disable=SC2120 # the "$@" below is a COPY line's, not the function's
-tarball() {
-    local key tarball old lock
+# tarball_path [build-]: where the cached root of the runtime (or build) stage
+# is, or goes.
+tarball_path() {
+    local stage=${1:-} key name=image-rootfs
+    [[ -z $stage ]] || name=image-build-root
     key=$(
-        "$PY" "$FACTS" dockerfile "$root" | grep -E '^(release|base) '
-        # the content of what the base steps copy, and these scripts
-        "$PY" "$FACTS" dockerfile "$root" | sed -n 's/^base COPY //p' | while read -r line; do
+        "$PY" "$FACTS" dockerfile "$root" | grep -E "^(${stage}release|${stage}base) "
+        # the content of what the cached steps copy, and these scripts
+        "$PY" "$FACTS" dockerfile "$root" | sed -n "s/^${stage}base COPY //p" | while read -r line; do
             eval "set -- $line"
             (cd "$root" && cat "${@:1:$#-1}")
         done
         cat "$here/rootfs.sh" "$FACTS"
     )
-    key=$(sha256sum <<<"$key" | cut -c1-16)
-    tarball=$deps/image-rootfs-$key.tar
+    echo "$deps/$name-$(sha256sum <<<"$key" | cut -c1-16).tar"
+}
+
+# tarball [build-]: that root, built if missing; prints its path.
+tarball() {
+    local stage=${1:-} tarball old lock name
+    tarball=$(tarball_path "$stage")
+    name=${tarball##*/} name=${name%-*}
     if [[ ! -f $tarball ]]; then
         mkdir -p "$deps"
-        exec {lock}>"$deps/.image-rootfs.lock"
+        exec {lock}>"$deps/.$name.lock"
         flock "$lock" # parallel tests: one builds, the others wait for it
         if [[ ! -f $tarball ]]; then
-            build_base "$tarball"
+            build_base "$tarball" "$stage"
             # keep the two most recently used
-            # shellcheck disable=SC2012 # the names are ours: image-rootfs-<hex>.tar
-            for old in $(ls -t "$deps"/image-rootfs-*.tar | tail -n +3); do rm -f "$old"; done
+            # shellcheck disable=SC2012 # the names are ours: NAME-<hex>.tar
+            for old in $(ls -t "$deps/$name"-*.tar | tail -n +3); do rm -f "$old"; done
         fi
         exec {lock}>&-
     fi
     touch "$tarball"
     echo "$tarball"
+}
+
+# ------------------------------------------------------------------ the build stage
+
+# librdkafka_source: the host's copy of the source package the build stage's
+# fetch downloads, fetched now if missing (by the same script, on the host:
+# its network and apt settings are the ones that reach Debian's mirrors).
+librdkafka_source() {
+    local src=$deps/librdkafka-source
+    if ! compgen -G "$src/librdkafka_*.dsc" >/dev/null; then
+        log "fetching librdkafka's source package on the host (scripts/librdkafka.sh fetch)"
+        PIZZA_DEPS_DIR=$deps bash "$root/scripts/librdkafka.sh" fetch >&2 ||
+            die "scripts/librdkafka.sh fetch failed: the build stage needs Debian's librdkafka source"
+    fi
+    echo "$src"
+}
+
+# build_bin: the build stage's daemons, built if missing; prints their directory.
+# shellcheck disable=SC2120 # the "$@" below is a fact line's, not the function's
+build_bin() {
+    local facts root_tar src key out lock tmp dir line path start
+    local -a outputs=() files=()
+    facts=$("$PY" "$FACTS" dockerfile "$root") || die "cannot read the Dockerfile's stages"
+    # (only its path: cached daemons need no root)
+    root_tar=$(tarball_path build-)
+    src=$(librdkafka_source) || exit 1
+    while IFS= read -r line; do
+        eval "set -- $line"
+        case "$1 $2" in
+        "image COPY_BUILD") outputs+=("${@:3:$#-3}") ;;
+        "build COPY") files+=("${@:3:$#-3}") ;;
+        esac
+    done <<<"$facts"
+    ((${#outputs[@]} > 0)) || die "the runtime stage copies nothing from the build stage"
+    ((${#files[@]} > 0)) || die "the build stage copies no file of the repository"
+    # The inputs of the build, cheaply: the root (its key is in its name), the
+    # steps, the content of the files they copy and of the source package.
+    key=$(
+        echo "${root_tar##*/}"
+        grep -E '^(build|image COPY_BUILD) ' <<<"$facts"
+        (cd "$root" && sha256sum -- "${files[@]}")
+        cat "$src"/librdkafka_*.dsc
+    )
+    key=$(sha256sum <<<"$key" | cut -c1-16)
+    out=$deps/image-build-bin-$key
+    if [[ ! -d $out ]]; then
+        exec {lock}>"$deps/.image-build-bin.lock"
+        flock "$lock" # parallel tests: one builds, the others wait for it
+        if [[ ! -d $out ]]; then
+            root_tar=$(tarball build-) || exit 1
+            start=$SECONDS
+            tmp=$(mktemp -d "$deps/.image-build.XXXXXX")
+            dir=$tmp/root
+            clean_up_root "$tmp"
+            mkdir "$dir"
+            tar --numeric-owner -C "$dir" -xf "$root_tar" || die "cannot unpack $root_tar"
+            # a RUN may need the mirrors, as a build container has the network
+            apt_access >"$dir/etc/apt/apt.conf.d/00image-rootfs-host"
+            SEED_SOURCE=$src
+            log "build stage's steps from its first COPY (Dockerfile), in a Debian $(release build-) root"
+            steps build "$dir" ""
+            mkdir "$tmp/bin"
+            for path in "${outputs[@]}"; do
+                [[ -f $dir$path && -x $dir$path ]] || die "the build stage made no $path"
+                cp --preserve=mode,timestamps "$dir$path" "$tmp/bin/"
+            done
+            mv "$tmp/bin" "$out"
+            log "built the daemons into $out in $((SECONDS - start)) s"
+            # keep the two most recently used
+            # shellcheck disable=SC2012 # the names are ours: image-build-bin-<hex>
+            ls -dt "$deps"/image-build-bin-*/ | tail -n +3 | xargs -r rm -rf
+        fi
+        exec {lock}>&-
+    fi
+    touch "$out"
+    echo "$out"
 }
 
 finish() {
@@ -249,5 +379,6 @@ finish() {
 case ${1:-} in
 tarball) tarball ;;
 finish) finish "${2:-}" "${3:-}" ;;
+build) build_bin ;;
 *) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//' >&2 && exit 2 ;;
 esac
