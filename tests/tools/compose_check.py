@@ -270,6 +270,30 @@ def check_build_context(root, stages):
         if m and depth == 0 and m.group(1) not in copied and "." not in copied:
             problem(f"Dockerfile: the build stage does not copy {m.group(1)}/, "
                     "which CMakeLists.txt always adds")
+    check_build_references(root, copied)
+
+
+def check_build_references(root, copied):
+    """A file the copied CMake code names by ${PROJECT_SOURCE_DIR}/PATH (the page
+    pizza-service embeds from web/, a patch, a script) must be copied too, or the
+    image's build fails where no test here builds it."""
+    if "." in copied:
+        return
+    def is_copied(rel):
+        return any(rel == c or rel.startswith(c + "/") for c in copied)
+    files = [os.path.join(root, "CMakeLists.txt")]
+    for c in sorted(copied):
+        top = os.path.join(root, c)
+        for dirpath, _, names in os.walk(top) if os.path.isdir(top) else ():
+            files += [os.path.join(dirpath, n) for n in names
+                      if n == "CMakeLists.txt" or n.endswith(".cmake")]
+    for f in files:
+        for m in re.finditer(r"\$\{(?:PROJECT|CMAKE)_SOURCE_DIR\}/([\w./-]+)", read(f)):
+            rel = m.group(1).rstrip("/")
+            # .deps/ is made by the build itself (scripts/librdkafka.sh fetch)
+            if rel.split("/")[0] != ".deps" and not is_copied(rel):
+                problem(f"Dockerfile: the build stage does not copy {rel}, which "
+                        f"{os.path.relpath(f, root)} uses")
 
 
 # ------------------------------------------------------------- compose
