@@ -45,9 +45,10 @@ struct consumer {
     atomic_long uncommitted;
     struct held_offsets held; /* consumer_commit_later's; polling thread only */
     char group[256];
-    /* a subscribed topic Kafka refuses to describe: since when, and when the
-     * subscription was last renewed (polling thread only) */
-    long long read_refused_ms, resubscribed_ms;
+    /* Kafka refuses to describe a subscribed topic; when it was last asked
+     * about again (polling thread only) */
+    int read_refused;
+    long long resubscribed_ms;
 };
 
 /* librdkafka looks at a refused topic again only at its next metadata
@@ -211,7 +212,7 @@ static void consumer_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         /* joined and assigned: the group and the topics are readable */
         kafka_access_granted(KAFKA_ACCESS_GROUP);
         kafka_access_granted(KAFKA_ACCESS_READ);
-        c->read_refused_ms = 0;
+        c->read_refused = 0;
         if (c->hooks.on_assign) c->hooks.on_assign(parts, c->hooks.assign_arg);
         consumer_assign(c, parts, cooperative, 1);
         return;
@@ -355,16 +356,15 @@ void consumer_free(struct consumer *c) {
 /* A refused ACL is not a bad event: it is recorded for /ready and logged
  * there, once. @returns 1 when err was one. */
 static int consumer_refused(struct consumer *c, const rd_kafka_message_t *m) {
-    const char *topic = m->rkt ? rd_kafka_topic_name(m->rkt) : "?";
     if (m->err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED) {
         kafka_access_refused(KAFKA_ACCESS_GROUP, "consumer group %s: %s (needs Read on the group)",
                              c->group, rd_kafka_message_errstr(m));
         return 1;
     }
     if (!kafka_access_denied(m->err)) return 0;
-    kafka_access_refused(KAFKA_ACCESS_READ, "read topic %s: %s (needs Read on the topic)", topic,
-                         rd_kafka_err2str(m->err));
-    if (!c->read_refused_ms) c->read_refused_ms = clock_now_ms();
+    kafka_access_refused(KAFKA_ACCESS_READ, "read topic %s: %s (needs Read on the topic)",
+                         m->rkt ? rd_kafka_topic_name(m->rkt) : "?", rd_kafka_err2str(m->err));
+    c->read_refused = 1;
     return 1;
 }
 
@@ -389,12 +389,13 @@ static rd_kafka_message_t *consumer_check(struct consumer *c, rd_kafka_message_t
  * answer a subscription from its cached refusal), and once it is readable
  * renews the subscription so the group assigns it at once. */
 static void consumer_retry_refused(struct consumer *c) {
+    if (!c->read_refused) return; /* every poll: no clock read while nothing is refused */
     long long now = clock_now_ms();
-    if (!c->read_refused_ms || now - c->resubscribed_ms < CONSUMER_RESUBSCRIBE_MS) return;
+    if (now - c->resubscribed_ms < CONSUMER_RESUBSCRIBE_MS) return;
     c->resubscribed_ms = now;
     rd_kafka_topic_partition_list_t *topics = NULL;
     if (atomic_load(&c->assigned) || rd_kafka_subscription(c->rk, &topics)) {
-        c->read_refused_ms = 0; /* assigned: the refusal is over */
+        c->read_refused = 0; /* assigned: the refusal is over */
         return;
     }
     int readable = 1;
@@ -410,7 +411,7 @@ static void consumer_retry_refused(struct consumer *c) {
     if (readable) {
         rd_kafka_resp_err_t err = rd_kafka_subscribe(c->rk, topics);
         if (err) log_warn("subscribing again: %s", rd_kafka_err2str(err));
-        c->read_refused_ms = 0;
+        c->read_refused = 0;
     }
     rd_kafka_topic_partition_list_destroy(topics);
 }

@@ -37,9 +37,10 @@ void kafka_access_refused(enum kafka_access kind, const char *fmt, ...) {
 }
 
 void kafka_access_granted(enum kafka_access kind) {
-    char was[sizeof(kafka_access_why[0])];
+    char was[sizeof(kafka_access_why[0])] = "";
+    /* called on every statistics document and assignment: copy only a refusal */
     pthread_mutex_lock(&kafka_access_lock);
-    snprintf(was, sizeof(was), "%s", kafka_access_why[kind]);
+    if (kafka_access_why[kind][0]) snprintf(was, sizeof(was), "%s", kafka_access_why[kind]);
     kafka_access_why[kind][0] = '\0';
     pthread_mutex_unlock(&kafka_access_lock);
     if (was[0]) log_info("kafka no longer refuses: %s", was);
